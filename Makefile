@@ -1,0 +1,34 @@
+# Two commands on a fresh machine with python3 (3.11+): `make serve` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install build serve test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+build: $(STAMP)
+	$(BIN)/eurasia-kg build
+
+# Builds (incrementally) and prints the summary; serves once the endpoint exists.
+serve: build
+	$(BIN)/eurasia-kg stats
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+
+bench: $(STAMP)
+	$(BIN)/python bench/bench_build.py
+
+clean:
+	rm -rf dist .pytest_cache
