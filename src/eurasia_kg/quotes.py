@@ -64,8 +64,9 @@ def context_of(source_text: str, exact: str, width: int = 32) -> tuple[str, str]
     begin, end = index[start], index[start + len(target) - 1] + 1
     prefix = text[max(0, begin - width):begin]
     suffix = text[end:end + width]
-    if begin - width > 0 and " " in prefix:
+    # Trim words cut by the window, so the context starts and ends on word boundaries.
+    if begin - width > 0 and not text[begin - width - 1].isspace() and " " in prefix:
         prefix = prefix[prefix.index(" "):]
-    if end + width < len(text) and " " in suffix:
+    if end + width < len(text) and not text[end + width].isspace() and " " in suffix:
         suffix = suffix[:suffix.rindex(" ") + 1]
     return prefix, suffix

@@ -48,11 +48,12 @@ class KnowledgeStore:
     def query(self, sparql: str, use_default_graph_as_union: bool | None = None):
         union = self.union_default_graph if use_default_graph_as_union is None else use_default_graph_as_union
         try:
-            return self.store.query(sparql, use_default_graph_as_union=union, prefixes=PREFIXES)
+            result = self.store.query(sparql, use_default_graph_as_union=union, prefixes=PREFIXES)
         except SyntaxError as exc:
             raise QueryError(str(exc)) from exc
         except (OSError, ValueError, TypeError) as exc:
             raise QueryError(str(exc)) from exc
+        return bool(result) if isinstance(result, ox.QueryBoolean) else result
 
     def select(self, sparql: str) -> Table:
         result = self.query(sparql)

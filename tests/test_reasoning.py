@@ -1,0 +1,104 @@
+"""Specific inferences the ontology promises, read back from the built inferred graph."""
+
+from __future__ import annotations
+
+import pytest
+
+ID = "https://w3id.org/eurasia-kg/id/"
+INFERRED = "https://w3id.org/eurasia-kg/graph/inferred"
+PREFIXES = """
+PREFIX ekg: <https://w3id.org/eurasia-kg/ontology#>
+PREFIX foaf: <http://xmlns.com/foaf/0.1/>
+PREFIX schema: <https://schema.org/>
+PREFIX sem: <http://semanticweb.cs.vu.nl/2009/11/sem/>
+PREFIX org: <http://www.w3.org/ns/org#>
+PREFIX prov: <http://www.w3.org/ns/prov#>
+PREFIX dcterms: <http://purl.org/dc/terms/>
+PREFIX time: <http://www.w3.org/2006/time#>
+PREFIX owl: <http://www.w3.org/2002/07/owl#>
+PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+"""
+
+INFERENCES = {
+    "inverse: participant -> participatedIn":
+        f"<{ID}person/vladimir-kolokoltsev> ekg:participatedIn <{ID}event/kolokoltsev-visit-iran>",
+    "inverse: ledTo -> resultedFrom":
+        f"<{ID}agreement/iran-russia-security-agreement-2013> ekg:resultedFrom <{ID}event/kolokoltsev-visit-iran>",
+    "inverse: hasSubEvent -> subEventOf":
+        f"<{ID}event/lavrov-syria-talks> ekg:subEventOf <{ID}event/lavrov-visit-iran>",
+    "subproperty: visitor is a participant":
+        f"<{ID}event/rogozin-visit-iran> ekg:participant <{ID}person/dmitry-rogozin>",
+    "subproperty: participant is sem:hasActor":
+        f"<{ID}event/sco-annual-meeting-kyrgyzstan> sem:hasActor <{ID}person/dmitry-medvedev>",
+    "subclass typing: Summit is a Meeting and a sem:Event":
+        f"<{ID}event/sco-annual-meeting-kyrgyzstan> a ekg:Meeting , sem:Event , schema:Event , prov:Activity",
+    "subclass typing: unnamed person is a foaf:Person":
+        f"<{ID}person/unnamed-head-of-national-iranian-oil-company> a ekg:Person , foaf:Person , prov:Agent",
+    "subclass typing: MoU is an Agreement":
+        f"<{ID}agreement/joint-economic-commission-mou> a ekg:Agreement , prov:Entity",
+    "containment: event in Tehran took place in Iran":
+        f"<{ID}event/skvortsova-visit-tehran> ekg:place <{ID}place/iran>",
+    "containment: city in country is schema:containedInPlace":
+        f"<{ID}place/astrakhan> schema:containedInPlace <{ID}place/russia>",
+    "containment: inverse containsPlace":
+        f"<{ID}place/iran> ekg:containsPlace <{ID}place/mashhad>",
+    "sub-events: participation inherited from a sub-event":
+        f"<{ID}event/lavrov-visit-iran> ekg:participant <{ID}group/iranian-officials-syria-talks>",
+    "provenance: source inferred from quote":
+        f"<{ID}event/kolokoltsev-visit-iran> ekg:source <{ID}source/avim-2013-23> ; "
+        f"dcterms:source <{ID}source/avim-2013-23> ; prov:hadPrimarySource <{ID}source/avim-2013-23>",
+    "post chain: person has held post":
+        f"<{ID}person/sergei-lavrov> ekg:hasHeldPost <{ID}post/minister-of-foreign-affairs-of-russia>",
+    "post chain: holding's organisation":
+        f"<{ID}holding/sergei-lavrov--minister-of-foreign-affairs-of-russia> "
+        f"org:organization <{ID}org/ministry-of-foreign-affairs-of-russia>",
+    "inverse: holder -> holds, org:hasMembership":
+        f"<{ID}person/ali-akbar-salehi> org:hasMembership <{ID}holding/ali-akbar-salehi--minister-of-foreign-affairs-of-iran>",
+    "symmetric: inTensionWith":
+        f"<{ID}figure/iran-russia-trade-last-year-unofficial> ekg:inTensionWith <{ID}figure/iran-russia-trade-recent-years>",
+    "transitive: sub-organisation of a government":
+        f"<{ID}org/russia-iran-parliamentary-friendship-group> org:subOrganizationOf <{ID}org/state-duma>",
+    "interpretation: foreign minister exchange participants":
+        f"<{ID}event/foreign-ministers-visit-exchange> ekg:participant <{ID}person/ali-akbar-salehi>",
+    "calendar: Gregorian bounds of Solar Hijri year 1391":
+        f"<{ID}time/iranian-year-1391> time:hasBeginning/time:inXSDDate '2012-03-20'^^<http://www.w3.org/2001/XMLSchema#date>",
+    "calendar: Gregorian bounds of Solar Hijri year 1392":
+        f"<{ID}time/iranian-year-1392> time:hasBeginning/time:inXSDDate '2013-03-21'^^<http://www.w3.org/2001/XMLSchema#date> ; "
+        f"time:hasEnd/time:inXSDDate '2014-03-20'^^<http://www.w3.org/2001/XMLSchema#date>",
+}
+
+
+@pytest.mark.parametrize("name", sorted(INFERENCES))
+def test_inference_is_in_inferred_graph(kg, name):
+    pattern = INFERENCES[name]
+    assert kg.query(f"{PREFIXES} ASK {{ GRAPH <{INFERRED}> {{ {pattern} }} }}") is True, name
+
+
+def test_inferences_are_not_asserted(kg):
+    # The inferred graph holds only what the asserted graphs do not already say.
+    table = kg.select(f"""{PREFIXES} SELECT (COUNT(*) AS ?n) WHERE {{
+        GRAPH <{INFERRED}> {{ ?s ?p ?o }}
+        GRAPH ?g {{ ?s ?p ?o }} FILTER(?g != <{INFERRED}>) }}""")
+    assert int(table.rows[0][0].value) == 0
+
+
+NOISE = {
+    "reflexive owl:sameAs": "?s owl:sameAs ?s",
+    "built-in vocabulary subjects": "?s ?p ?o FILTER(STRSTARTS(STR(?s), STR(owl:)) || STRSTARTS(STR(?s), STR(rdf:)) "
+                                    "|| STRSTARTS(STR(?s), STR(rdfs:)))",
+    "owl:Thing typing": "?s a owl:Thing",
+    "literal subjects": "?s ?p ?o FILTER(isLiteral(?s))",
+    "reflexive subclass": "?s rdfs:subClassOf ?s",
+}
+
+
+@pytest.mark.parametrize("name", sorted(NOISE))
+def test_no_noise_in_inferred_graph(kg, name):
+    table = kg.select(f"{PREFIXES} SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{INFERRED}> {{ {NOISE[name]} }} }}")
+    assert int(table.rows[0][0].value) == 0, name
+
+
+def test_interpretations_stay_out_of_stated_graph(kg):
+    stated = "https://w3id.org/eurasia-kg/graph/sources/avim-2013-23"
+    assert kg.query(f"{PREFIXES} ASK {{ GRAPH <{stated}> {{ ?e ekg:visitor <{ID}person/ali-akbar-salehi> }} }}") is False
