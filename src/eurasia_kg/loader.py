@@ -92,6 +92,8 @@ def _locate_syntax_error(data: bytes, fmt: ox.RdfFormat, path: Path) -> DataFile
         for _ in ox.parse(data, format=fmt, base_iri=path.resolve().as_uri()):
             pass
     except SyntaxError as exc:
+        if exc.lineno is None:
+            return None
         return DataFileError(path, exc.msg, exc.lineno, exc.offset)
     return None
 
@@ -108,8 +110,15 @@ def parse_into(target: Graph, path: Path, fmt_override: str | None = None) -> No
         located = _locate_syntax_error(data, ox_fmt, path)
         if located is not None:
             raise located from exc
-        line = getattr(exc, "lines", None)
-        raise DataFileError(path, _first_line(exc), line + 1 if isinstance(line, int) else None) from exc
+        raise DataFileError(path, _first_line(exc), _line_of(exc)) from exc
+
+
+def _line_of(exc: Exception) -> int | None:
+    """The line rdflib's parsers report, whichever way they report it."""
+    if hasattr(exc, "getLineNumber"):  # xml.sax.SAXParseException (RDF/XML)
+        return exc.getLineNumber()
+    lines = getattr(exc, "lines", None)  # notation3.BadSyntax counts from zero
+    return lines + 1 if isinstance(lines, int) else None
 
 
 def _refuse_remote_context(data: bytes, path: Path) -> None:
