@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import multiprocessing
 import os
 import shutil
 import tempfile
@@ -155,16 +156,14 @@ def build(settings: Settings, force: bool = False, log: Callable[[str], None] = 
             f"  {c.interval} {c.which}: stated {c.stated}, computed {c.computed}" for c in conflicts))
     report.warnings += check_quotes(data, settings.source_texts_dir)
 
-    with timer.step("validate"):
+    with timer.step("validate+reason"), _reasoner(settings.reason, ontology, data, derived) as pending:
         result = validation.validate(_union([data, derived]), shapes, ontology)
-    report.violations = result.violations
-    if not result.conforms:
-        raise BuildNotConforming(result)
-
-    with timer.step("reason"):
-        inferred = reasoning.infer(ontology, data, derived) if settings.reason else Graph()
-        for triple in derived:
-            inferred.add(triple)
+        report.violations = result.violations
+        if not result.conforms:
+            raise BuildNotConforming(result)
+        inferred = pending()
+    for triple in derived:
+        inferred.add(triple)
 
     with timer.step("describe"):
         dataset = _assemble(ontology, asserted, inferred)
@@ -176,6 +175,35 @@ def build(settings: Settings, force: bool = False, log: Callable[[str], None] = 
     with timer.step("write"):
         _write_dist(settings, dataset, ontology, result, report, fingerprint, log)
     return report
+
+
+_FORK_INPUT: tuple[Graph, ...] = ()
+
+
+def _reason_in_child() -> str:
+    return reasoning.infer(*_FORK_INPUT).serialize(format="nt")
+
+
+@contextmanager
+def _reasoner(enabled: bool, *graphs: Graph) -> Iterator[Callable[[], Graph]]:
+    """Reason in a forked process while the parent validates: the machine has two cores, and the
+    two steps are independent. Where fork is unavailable, reason in this process."""
+    global _FORK_INPUT
+    if not enabled:
+        yield Graph
+        return
+    if "fork" not in multiprocessing.get_all_start_methods():
+        yield lambda: reasoning.infer(*graphs)
+        return
+    _FORK_INPUT = graphs
+    pool = multiprocessing.get_context("fork").Pool(1)
+    try:
+        pending = pool.apply_async(_reason_in_child)
+        yield lambda: Graph().parse(data=pending.get(), format="nt")
+    finally:
+        _FORK_INPUT = ()
+        pool.terminate()
+        pool.join()
 
 
 def _split(parsed: list[tuple[loader.DataFile, Graph]]) -> tuple[Graph, dict[str, Graph]]:

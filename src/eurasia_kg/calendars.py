@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import lru_cache
 
 from convertdate import persian
 from rdflib import Graph, Literal, Namespace, URIRef
@@ -16,11 +17,13 @@ EKG = Namespace(ONTOLOGY_NS)
 INSTANT = Namespace(ID_BASE + "instant/")
 
 
+@lru_cache(maxsize=256)  # convertdate computes the equinox astronomically, which is slow
 def solar_hijri_year(year: int) -> tuple[dt.date, dt.date]:
     """First and last Gregorian day of a Solar Hijri year."""
     return _gregorian(year, 1, 1), _gregorian(year, 12, persian.month_length(year, 12))
 
 
+@lru_cache(maxsize=1024)
 def solar_hijri_month(year: int, month: int) -> tuple[dt.date, dt.date]:
     """First and last Gregorian day of a Solar Hijri month."""
     return _gregorian(year, month, 1), _gregorian(year, month, persian.month_length(year, month))

@@ -27,12 +27,25 @@ def is_noise(s, p, o) -> bool:
     return p == RDF.type and (isinstance(o, Literal) or (isinstance(o, URIRef) and str(o).startswith(str(XSD))))
 
 
+def axiomatised_properties(*graphs: Graph) -> set:
+    """Properties that some axiom talks about (sub-property, domain, range, characteristics…)."""
+    return {s for graph in graphs for s, p, _ in graph if p != RDFS.label and p != RDFS.comment}
+
+
 def infer(*graphs: Graph) -> Graph:
-    """The OWL 2 RL entailments of the union of ``graphs``, minus what was asserted and the noise."""
+    """The OWL 2 RL entailments of the union of ``graphs``, minus what was asserted and the noise.
+
+    Triples with a literal object whose property no axiom mentions (labels, comments, notes,
+    quote texts) cannot fire any OWL 2 RL rule that yields a non-noise triple, so they are left
+    out of the closure: this roughly halves owlrl's work without changing the result.
+    """
+    axiomatised = axiomatised_properties(*graphs)
     closure = Graph()
     for graph in graphs:
-        for triple in graph:
-            closure.add(triple)
+        for s, p, o in graph:
+            if isinstance(o, Literal) and p not in axiomatised:
+                continue
+            closure.add((s, p, o))
     asserted = set(closure)
     owlrl.DeductiveClosure(owlrl.OWLRL_Semantics, axiomatic_triples=False, datatype_axioms=False).expand(closure)
     inferred = Graph()
