@@ -51,3 +51,16 @@ def test_derive_reports_a_stated_bound_that_disagrees():
     graph = Graph().parse(data=TTL % "2013-03-21", format="turtle")
     _, conflicts = calendars.derive_gregorian_bounds(graph)
     assert [(c.which, c.stated, c.computed) for c in conflicts] == [("hasEnd", "2013-03-21", "2013-03-20")]
+
+
+def test_interval_during_a_year_takes_the_years_beginning():
+    ttl = TTL % "2013-03-20" + """
+<http://example.org/closing> time:intervalDuring <http://example.org/y> ; time:hasEnd <http://example.org/end> .
+"""
+    graph = Graph().parse(data=ttl, format="turtle")
+    derived, _ = calendars.derive_gregorian_bounds(graph)
+    from rdflib import URIRef
+    closing = URIRef("http://example.org/closing")
+    assert [str(o) for o in derived.objects(closing, calendars.TIME.hasBeginning)] == [
+        "https://w3id.org/eurasia-kg/id/instant/2012-03-20"]
+    assert list(derived.objects(closing, calendars.TIME.hasEnd)) == []

@@ -101,5 +101,13 @@ def test_build_broken_file_exit_2_names_file_and_line(tmp_path):
 @pytest.mark.parametrize("setting", SETTINGS, ids=lambda s: s.name)
 def test_every_setting_is_a_cli_option(capsys, setting):
     with pytest.raises(SystemExit):
-        cli.main(["build", "--help"])
+        cli.main([setting.scope, "--help"])
     assert "--" + setting.name.replace("_", "-") in capsys.readouterr().out
+
+
+def test_settings_table_matches_the_settings_class():
+    from dataclasses import fields
+
+    from eurasia_kg.config import Settings
+    assert [s.name for s in SETTINGS] == [f.name for f in fields(Settings)]
+    assert all(getattr(Settings(), s.name) == s.default for s in SETTINGS if s.name != "root")

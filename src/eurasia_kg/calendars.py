@@ -70,6 +70,24 @@ def derive_gregorian_bounds(graph: Graph) -> tuple[Graph, list[BoundConflict]]:
     """
     derived = Graph()
     conflicts: list[BoundConflict] = []
+    _convert_described(graph, derived, conflicts)
+    _inherit_enclosing_bounds(graph, derived)
+    return derived, conflicts
+
+
+def _inherit_enclosing_bounds(graph: Graph, derived: Graph) -> None:
+    """An interval during another one, with a bound missing, takes the enclosing bound: the truth
+    lies inside it (\"the closing days of 1391\" begin no earlier than 1391 does)."""
+    for inner, outer in graph.subject_objects(TIME.intervalDuring):
+        for prop in (TIME.hasBeginning, TIME.hasEnd):
+            if (inner, prop, None) in graph or (inner, prop, None) in derived:
+                continue
+            bound = graph.value(outer, prop) or derived.value(outer, prop)
+            if bound is not None:
+                derived.add((inner, prop, bound))
+
+
+def _convert_described(graph: Graph, derived: Graph, conflicts: list[BoundConflict]) -> None:
     for interval, description in graph.subject_objects(TIME.hasDateTimeDescription):
         if (description, TIME.hasTRS, EKG.SolarHijriCalendar) not in graph:
             continue
@@ -84,7 +102,6 @@ def derive_gregorian_bounds(graph: Graph) -> tuple[Graph, list[BoundConflict]]:
                     derived.add(triple)
             elif stated != day.isoformat():
                 conflicts.append(BoundConflict(str(interval), prop.fragment, stated, day.isoformat()))
-    return derived, conflicts
 
 
 def _bounds_of(graph: Graph, description: URIRef) -> tuple[dt.date, dt.date] | None:

@@ -19,22 +19,23 @@ EXIT_ERROR = 2
 
 def _settings_from(args: argparse.Namespace) -> Settings:
     overrides = {s.name: getattr(args, s.name, None) for s in SETTINGS}
-    if overrides.get("extra_graph_roots") == ():
-        overrides["extra_graph_roots"] = None
     return Settings.from_env(**overrides)
 
 
-def _add_settings(parser: argparse.ArgumentParser) -> None:
+def _add_settings(parser: argparse.ArgumentParser, *scopes: str) -> None:
+    """Options come from the SETTINGS table, so the CLI, the docs and the tests agree."""
     for setting in SETTINGS:
+        if setting.scope not in scopes and setting.name not in ("root", "dist"):
+            continue
         flag = "--" + setting.name.replace("_", "-")
-        if isinstance(setting.default, bool):
-            parser.add_argument(flag, dest=setting.name, action=argparse.BooleanOptionalAction, default=None,
-                                help=setting.help)
-        elif isinstance(setting.default, tuple):
-            parser.add_argument(flag, dest=setting.name, action="append", type=Path, default=None,
-                                metavar="DIR", help=setting.help)
+        common = {"dest": setting.name, "default": None, "help": f"{setting.help} (default: {setting.default})"}
+        if setting.kind == "bool":
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, **common)
+        elif setting.kind in ("paths", "strs"):
+            parser.add_argument(flag, action="append", type=Path if setting.kind == "paths" else str, **common)
         else:
-            parser.add_argument(flag, dest=setting.name, type=Path, default=None, metavar="DIR", help=setting.help)
+            types = {"path": Path, "int": int, "float": float, "str": str}
+            parser.add_argument(flag, type=types[setting.kind], **common)
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -122,25 +123,25 @@ def parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("build", help="parse, reason, validate and write dist/")
     p.add_argument("--force", action="store_true", help="rebuild even if nothing changed")
-    _add_settings(p)
+    _add_settings(p, "build")
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("validate", help="validate RDF files against the shapes (exit 0 conforms, 1 not, 2 error)")
     p.add_argument("files", nargs="+", type=Path)
     p.add_argument("--format", help="RDF format, overriding the file extension (turtle, nt, nquads, trig, "
                                     "json-ld, xml)")
-    _add_settings(p)
+    _add_settings(p, "build")
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("query", help="run a SPARQL query on the built data")
     p.add_argument("sparql", nargs="?")
     p.add_argument("-f", "--file", help="read the query from a .rq file")
     p.add_argument("--format", choices=("table", "csv", "json", "ttl"), default="table")
-    _add_settings(p)
+    _add_settings(p, "build")
     p.set_defaults(func=cmd_query)
 
     p = sub.add_parser("stats", help="print counts of the built data")
-    _add_settings(p)
+    _add_settings(p, "build")
     p.set_defaults(func=cmd_stats)
     return main
 

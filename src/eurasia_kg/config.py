@@ -31,7 +31,7 @@ TEXT_ARTEFACTS: dict[str, str] = {"ᤀ匀": "’S", "ጀ": "–"}
 PREFIXES: dict[str, str] = {
     "ekg": ONTOLOGY_NS,
     "person": ID_BASE + "person/",
-    "org": ID_BASE + "org/",
+    "orgid": ID_BASE + "org/",
     "place": ID_BASE + "place/",
     "post": ID_BASE + "post/",
     "event": ID_BASE + "event/",
@@ -39,6 +39,10 @@ PREFIXES: dict[str, str] = {
     "figure": ID_BASE + "figure/",
     "claim": ID_BASE + "claim/",
     "quote": ID_BASE + "quote/",
+    "holding": ID_BASE + "holding/",
+    "group": ID_BASE + "group/",
+    "source": ID_BASE + "source/",
+    "interp": ID_BASE + "interpretation/",
     "topic": ID_BASE + "topic/",
     "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
     "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
@@ -48,7 +52,7 @@ PREFIXES: dict[str, str] = {
     "dcterms": "http://purl.org/dc/terms/",
     "foaf": "http://xmlns.com/foaf/0.1/",
     "schema": "https://schema.org/",
-    "orgv": "http://www.w3.org/ns/org#",
+    "org": "http://www.w3.org/ns/org#",
     "sem": "http://semanticweb.cs.vu.nl/2009/11/sem/",
     "prov": "http://www.w3.org/ns/prov#",
     "time": "http://www.w3.org/2006/time#",
@@ -71,16 +75,35 @@ def _default_root() -> Path:
 class Setting:
     name: str
     default: Any
+    kind: str  # path, paths, bool, int, float, str, strs
+    scope: str  # "build" or "serve": which commands take it
     help: str
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("root", None, "Project directory holding ontology/, graphs/, shapes/ and queries/."),
-    Setting("dist", None, "Output directory of the build (default: ROOT/dist)."),
-    Setting("extra_graph_roots", (), "More directories laid out like graphs/ (shared/, sources/NAME/), built beside it."),
-    Setting("source_texts", None, "Directory of source texts, for checking quotes (default: ROOT/../shared/sources)."),
-    Setting("reason", True, "Run the OWL 2 RL reasoner and write the inferred graph."),
-    Setting("pylode", True, "Write the HTML documentation of the ontology with pyLODE."),
+    Setting("root", None, "path", "build", "Project directory holding ontology/, graphs/, shapes/ and queries/."),
+    Setting("dist", None, "path", "build", "Output directory of the build (default: ROOT/dist)."),
+    Setting("extra_graph_roots", (), "paths", "build",
+            "More directories laid out like graphs/ (shared/, sources/NAME/), built beside it."),
+    Setting("source_texts", None, "path", "build",
+            "Directory of source texts, for checking quotes (default: ROOT/../shared/sources)."),
+    Setting("reason", True, "bool", "build", "Run the OWL 2 RL reasoner and write the inferred graph."),
+    Setting("pylode", True, "bool", "build", "Write the HTML documentation of the ontology with pyLODE."),
+    Setting("host", "127.0.0.1", "str", "serve", "Address the server listens on."),
+    Setting("port", 8000, "int", "serve", "Port the server listens on."),
+    Setting("engine", "oxigraph", "str", "serve", "Query engine: oxigraph (embedded pyoxigraph) or rdflib."),
+    Setting("union_default_graph", True, "bool", "serve",
+            "Make the default graph the union of the named graphs (off for the W3C protocol tests)."),
+    Setting("query_timeout", 30.0, "float", "serve", "Seconds a query may run before it is stopped with a 503."),
+    Setting("max_rows", 10000, "int", "serve", "Most result rows (or triples) a query returns; more are cut off."),
+    Setting("max_query_length", 20000, "int", "serve", "Longest query text accepted, in characters (longer: 400)."),
+    Setting("max_body", 2_000_000, "int", "serve", "Largest request body accepted, in bytes (larger: 413)."),
+    Setting("workers", 2, "int", "serve", "Query worker processes (each can be stopped on timeout)."),
+    Setting("threads", 8, "int", "serve", "Threads of the WSGI server (waitress)."),
+    Setting("cache_size", 1024, "int", "serve", "Query results kept in the response cache (0 turns it off)."),
+    Setting("update_token", None, "str", "serve", "Bearer token that turns /update on (off when unset)."),
+    Setting("service_allowlist", (), "strs", "serve",
+            "Endpoint IRI prefixes that SERVICE may call (none by default: SERVICE is refused)."),
 )
 
 
@@ -92,6 +115,19 @@ class Settings:
     source_texts: Path | None = None
     reason: bool = True
     pylode: bool = True
+    host: str = "127.0.0.1"
+    port: int = 8000
+    engine: str = "oxigraph"
+    union_default_graph: bool = True
+    query_timeout: float = 30.0
+    max_rows: int = 10000
+    max_query_length: int = 20000
+    max_body: int = 2_000_000
+    workers: int = 2
+    threads: int = 8
+    cache_size: int = 1024
+    update_token: str | None = None
+    service_allowlist: tuple[str, ...] = ()
 
     @property
     def dist_dir(self) -> Path:
@@ -134,12 +170,19 @@ class Settings:
                 values[key] = Path(values[key]).resolve()
         if "extra_graph_roots" in values:
             values["extra_graph_roots"] = tuple(Path(p).resolve() for p in values["extra_graph_roots"])
+        if "service_allowlist" in values:
+            values["service_allowlist"] = tuple(values["service_allowlist"])
         return cls(**values)
 
 
 def _coerce(name: str, raw: str) -> Any:
-    if name in ("reason", "pylode"):
+    kind = next(st.kind for st in SETTINGS if st.name == name)
+    if kind == "bool":
         return raw.lower() not in ("0", "false", "no", "off")
-    if name == "extra_graph_roots":
-        return tuple(p for p in raw.split(os.pathsep) if p)
+    if kind == "int":
+        return int(raw)
+    if kind == "float":
+        return float(raw)
+    if kind in ("paths", "strs"):
+        return tuple(p for p in raw.split(os.pathsep if kind == "paths" else ",") if p)
     return raw
