@@ -17,9 +17,9 @@ install: $(STAMP)
 build: $(STAMP)
 	$(BIN)/eurasia-kg build
 
-# Builds (incrementally) and prints the summary; serves once the endpoint exists.
+# Builds (incrementally), then serves on 127.0.0.1:8000 under waitress.
 serve: build
-	$(BIN)/eurasia-kg stats
+	$(BIN)/eurasia-kg serve
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

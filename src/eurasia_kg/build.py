@@ -27,7 +27,9 @@ from rdflib.namespace import DCAT, DCTERMS, RDF, RDFS, VOID, XSD
 from . import __version__, calendars, loader, quotes, reasoning, validation
 from .config import (
     DATASET_IRI,
+    INFERRED_FROM_INTERPRETATIONS_GRAPH,
     INFERRED_GRAPH,
+    INTERPRETATIONS_DIR,
     METADATA_GRAPH,
     ONTOLOGY_GRAPH,
     ONTOLOGY_IRI,
@@ -156,17 +158,22 @@ def build(settings: Settings, force: bool = False, log: Callable[[str], None] = 
             f"  {c.interval} {c.which}: stated {c.stated}, computed {c.computed}" for c in conflicts))
     report.warnings += check_quotes(data, settings.source_texts_dir)
 
-    with timer.step("validate+reason"), _reasoner(settings.reason, ontology, data, derived) as pending:
+    stated = _union(g for item, g in parsed if item.graph != ONTOLOGY_GRAPH and not _is_interpretation(item.graph))
+    with timer.step("validate+reason"), _reasoner(settings.reason, ontology, stated, data, derived) as pending:
         result = validation.validate(_union([data, derived]), shapes, ontology)
         report.violations = result.violations
         if not result.conforms:
             raise BuildNotConforming(result)
-        inferred = pending()
-    for triple in derived:
-        inferred.add(triple)
+        from_stated, from_all = pending()
+    inferred = _union([from_stated, derived])
+    from_interpretations = Graph()
+    for triple in from_all:
+        if triple not in inferred and triple not in data:
+            from_interpretations.add(triple)
 
     with timer.step("describe"):
         dataset = _assemble(ontology, asserted, inferred)
+        _add_graph(dataset, INFERRED_FROM_INTERPRETATIONS_GRAPH, from_interpretations)
         metadata = describe(dataset, ontology)
         _add_graph(dataset, METADATA_GRAPH, metadata)
         report.graph_sizes = {str(g.identifier): len(g) for g in dataset.graphs() if len(g)}
@@ -177,31 +184,38 @@ def build(settings: Settings, force: bool = False, log: Callable[[str], None] = 
     return report
 
 
-_FORK_INPUT: tuple[Graph, ...] = ()
+_FORK_INPUT: dict[str, tuple[Graph, ...]] = {}
 
 
-def _reason_in_child() -> str:
-    return reasoning.infer(*_FORK_INPUT).serialize(format="nt")
+def _is_interpretation(graph: str) -> bool:
+    return graph.rstrip("/").rsplit("/", 1)[-1] == INTERPRETATIONS_DIR
+
+
+def _reason_in_child(task: str) -> str:
+    return reasoning.infer(*_FORK_INPUT[task]).serialize(format="nt")
 
 
 @contextmanager
-def _reasoner(enabled: bool, *graphs: Graph) -> Iterator[Callable[[], Graph]]:
-    """Reason in a forked process while the parent validates: the machine has two cores, and the
-    two steps are independent. Where fork is unavailable, reason in this process."""
+def _reasoner(enabled: bool, ontology: Graph, stated: Graph, data: Graph,
+              derived: Graph) -> Iterator[Callable[[], tuple[Graph, Graph]]]:
+    """Reason twice, over what the sources state and over that plus interpretations, so that
+    entailments resting on an interpretation can be kept in their own graph. Both run in forked
+    processes while the parent validates (the steps are independent). Without fork, run here."""
     global _FORK_INPUT
+    tasks = {"stated": (ontology, stated, derived), "all": (ontology, data, derived)}
     if not enabled:
-        yield Graph
+        yield lambda: (Graph(), Graph())
         return
     if "fork" not in multiprocessing.get_all_start_methods():
-        yield lambda: reasoning.infer(*graphs)
+        yield lambda: (reasoning.infer(*tasks["stated"]), reasoning.infer(*tasks["all"]))
         return
-    _FORK_INPUT = graphs
-    pool = multiprocessing.get_context("fork").Pool(1)
+    _FORK_INPUT = tasks
+    pool = multiprocessing.get_context("fork").Pool(2)
     try:
-        pending = pool.apply_async(_reason_in_child)
-        yield lambda: Graph().parse(data=pending.get(), format="nt")
+        pending = {name: pool.apply_async(_reason_in_child, (name,)) for name in tasks}
+        yield lambda: tuple(Graph().parse(data=pending[name].get(), format="nt") for name in ("stated", "all"))
     finally:
-        _FORK_INPUT = ()
+        _FORK_INPUT = {}
         pool.terminate()
         pool.join()
 

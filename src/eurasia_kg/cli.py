@@ -116,6 +116,18 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    settings = _settings_from(args)
+    from .server import serve
+
+    try:
+        serve(settings)
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    return EXIT_OK
+
+
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="eurasia-kg", description=__doc__)
     main.add_argument("--version", action="version", version=f"eurasia-kg {__version__}")
@@ -139,6 +151,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("table", "csv", "json", "ttl"), default="table")
     _add_settings(p, "build")
     p.set_defaults(func=cmd_query)
+
+    p = sub.add_parser("serve", help="serve the built data: SPARQL endpoint, query UI, Linked Data pages")
+    _add_settings(p, "serve")
+    p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("stats", help="print counts of the built data")
     _add_settings(p, "build")

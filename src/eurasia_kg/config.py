@@ -20,6 +20,10 @@ GRAPH_BASE = "https://w3id.org/eurasia-kg/graph/"
 # Named graphs the build writes besides one graph per directory of data files.
 ONTOLOGY_GRAPH = GRAPH_BASE + "ontology"
 INFERRED_GRAPH = GRAPH_BASE + "inferred"
+# Entailments that hold only because of an interpretation (see docs/named-graphs.md).
+INFERRED_FROM_INTERPRETATIONS_GRAPH = GRAPH_BASE + "inferred-from-interpretations"
+# A data directory with this name holds what its source implies rather than states.
+INTERPRETATIONS_DIR = "interpretations"
 METADATA_GRAPH = GRAPH_BASE + "metadata"
 METRICS_GRAPH = GRAPH_BASE + "metrics"
 DATASET_IRI = "https://w3id.org/eurasia-kg/dataset"

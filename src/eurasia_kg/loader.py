@@ -101,7 +101,11 @@ def _locate_syntax_error(data: bytes, fmt: ox.RdfFormat, path: Path) -> DataFile
 def parse_into(target: Graph, path: Path, fmt_override: str | None = None) -> None:
     """Parse one file into ``target``; raise DataFileError naming file and line on failure."""
     rdflib_fmt, ox_fmt = format_of(path, fmt_override)
-    data = read_bytes(path)
+    parse_bytes(target, read_bytes(path), path, rdflib_fmt, ox_fmt)
+
+
+def parse_bytes(target: Graph, data: bytes, path: Path, rdflib_fmt: str, ox_fmt: ox.RdfFormat) -> None:
+    """Parse ``data`` (named ``path`` in messages) into ``target``."""
     if rdflib_fmt == "json-ld":
         _refuse_remote_context(data, path)
     try:
@@ -234,5 +238,5 @@ def unknown_terms(parsed: Iterable[tuple[DataFile, Graph]], ontology: Graph) -> 
 
 __all__ = [
     "DataFile", "DataFileError", "FORMATS", "QUAD_FORMATS", "UnknownTerm", "declared_terms", "discover",
-    "format_of", "graph_for", "load_files", "to_dataset", "parse_into", "read_bytes", "unknown_terms",
+    "format_of", "graph_for", "load_files", "parse_bytes", "to_dataset", "parse_into", "read_bytes", "unknown_terms",
 ]

@@ -1,0 +1,240 @@
+"""SPARQL 1.1 Protocol at /sparql (query) and /update (off unless a token is configured)."""
+
+from __future__ import annotations
+
+import hmac
+
+from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, url_for
+from rdflib import BNode, Graph, Literal, Namespace, URIRef
+from rdflib.namespace import RDF
+
+from .. import negotiation
+from ..service import Answer, ServiceError
+from ..workers import Busy, CallTimeout, WorkerFailed
+from . import metrics, state
+
+bp = Blueprint("sparql", __name__)
+SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
+FORM = "application/x-www-form-urlencoded"
+QUERY_BODY = "application/sparql-query"
+UPDATE_BODY = "application/sparql-update"
+
+STATUS = {"rejected": 400, "not-acceptable": 406, "not-found": 404}
+
+
+def error(status: int, message: str) -> Response:
+    """Plain-text errors, as Fuseki and Oxigraph give them: the parser's message, unchanged."""
+    return Response(message + "\n", status=status, mimetype="text/plain")
+
+
+def _one(values: list[str], name: str) -> str | None | Response:
+    if len(values) > 1:
+        return error(400, f"the '{name}' parameter was given {len(values)} times; give it once")
+    return values[0] if values else None
+
+
+def _request_parts() -> tuple[str | None, str | None, list[str], list[str]] | Response:
+    """(query, update, default graphs, named graphs) from any of the three protocol forms."""
+    args = request.args
+    if request.method == "GET":
+        query = _one(args.getlist("query"), "query")
+        update = _one(args.getlist("update"), "update")
+        defaults, named = args.getlist("default-graph-uri"), args.getlist("named-graph-uri")
+    else:
+        mimetype = request.mimetype
+        if mimetype == FORM:
+            form = request.form
+            query = _one(form.getlist("query"), "query")
+            update = _one(form.getlist("update"), "update")
+            defaults = form.getlist("default-graph-uri") + args.getlist("default-graph-uri")
+            named = form.getlist("named-graph-uri") + args.getlist("named-graph-uri")
+        elif mimetype == QUERY_BODY:
+            query, update = request.get_data(as_text=True), None
+            if args.getlist("query"):
+                return error(400, "a direct POST carries the query in its body, not in the 'query' parameter")
+            defaults, named = args.getlist("default-graph-uri"), args.getlist("named-graph-uri")
+        elif mimetype == UPDATE_BODY:
+            return error(415, "SPARQL Update is not accepted at the query endpoint; send it to /update")
+        else:
+            return error(415, f"unsupported content type {mimetype or '(none)'!r}; use {FORM} or {QUERY_BODY}")
+    for part in (query, update):
+        if isinstance(part, Response):
+            return part
+    return query, update, defaults, named
+
+
+@bp.route("/sparql", methods=["GET", "POST"])
+def sparql() -> Response:
+    parts = _request_parts()
+    if isinstance(parts, Response):
+        return parts
+    query, update, defaults, named = parts
+    if update is not None:
+        return error(400, "SPARQL Update is not accepted at the query endpoint; send it to /update")
+    if query is None:
+        if request.method == "GET" and not request.args:
+            return service_description()
+        return error(400, "missing 'query' parameter")
+    return run_query(query, defaults, named)
+
+
+def run_query(query: str, defaults: list[str], named: list[str]) -> Response:
+    app_state = state()
+    accept = request.headers.get("Accept")
+    format_param = request.args.get("format")
+    key = ("sparql", query, accept, format_param, tuple(defaults), tuple(named))
+    etag = app_state.etag_for(*key)
+    cacheable = request.method == "GET"
+    if cacheable and etag in request.if_none_match:
+        return _not_modified(etag)
+    cached = app_state.cache.get(key)
+    if cached is not None:
+        metrics.current().cache_hits.inc()
+        answer = cached
+    else:
+        try:
+            answer = app_state.pool.call("query", query, accept, format_param, defaults or None, named or None,
+                                         timeout=app_state.settings.query_timeout)
+        except ServiceError as exc:
+            return error(STATUS[exc.kind], exc.message)
+        except CallTimeout as exc:
+            metrics.current().timeouts.inc()
+            return error(503, f"query timeout: {exc}")
+        except Busy as exc:
+            return error(503, str(exc))
+        except WorkerFailed as exc:
+            return error(500, f"query failed: {exc}")
+        app_state.cache.put(key, answer)
+    return _respond(answer, etag, cacheable, query)
+
+
+def _respond(answer: Answer, etag: str, cacheable: bool, query: str) -> Response:
+    app_state = state()
+    if answer.format_key == "html":
+        body = render_template("results.html", result=answer.html, query=query,
+                               formats=_download_formats(answer.html["kind"]))
+        response = Response(body, mimetype="text/html")
+    else:
+        response = Response(answer.body, mimetype=answer.media_type)
+        if answer.media_type.startswith("text/") or "json" in answer.media_type or "xml" in answer.media_type:
+            response.charset = "utf-8"
+    response.headers["Vary"] = "Accept"
+    if answer.truncated:
+        response.headers["X-Result-Truncated"] = f"true; limit={app_state.settings.max_rows}"
+    response.headers["ETag"] = etag
+    response.headers["Last-Modified"] = app_state.last_modified_http
+    response.headers["Cache-Control"] = "public, max-age=60" if cacheable else "no-store"
+    return response
+
+
+def _not_modified(etag: str) -> Response:
+    response = Response(status=304)
+    response.headers["ETag"] = etag
+    response.headers["Vary"] = "Accept"
+    response.headers["Last-Modified"] = state().last_modified_http
+    return response
+
+
+def _download_formats(kind: str) -> list[negotiation.Format]:
+    formats = negotiation.GRAPH_FORMATS if kind == "graph" else negotiation.RESULT_FORMATS
+    return [f for f in formats if f.key != "html"]
+
+
+def service_description() -> Response:
+    """A W3C SPARQL 1.1 Service Description of this endpoint, in the negotiated RDF format."""
+    app_state = state()
+    accept = request.headers.get("Accept") or ""
+    try:
+        fmt = negotiation.negotiate(accept, negotiation.GRAPH_FORMATS, request.args.get("format"))
+    except negotiation.NotAcceptable as exc:
+        return error(406, str(exc))
+    if fmt.key == "html":
+        return redirect(url_for("ui.index"))
+    graph = Graph()
+    graph.bind("sd", SD)
+    service = URIRef(request.base_url)
+    graph.add((service, RDF.type, SD.Service))
+    graph.add((service, SD.endpoint, service))
+    graph.add((service, SD.supportedLanguage, SD.SPARQL11Query))
+    for f in negotiation.RESULT_FORMATS + negotiation.GRAPH_FORMATS:
+        if f.key != "html":
+            graph.add((service, SD.resultFormat, URIRef(_format_iri(f))))
+    if app_state.settings.union_default_graph:
+        graph.add((service, SD.feature, SD.UnionDefaultGraph))
+    dataset = BNode()
+    graph.add((service, SD.defaultDataset, dataset))
+    graph.add((dataset, RDF.type, SD.Dataset))
+    default_graph = BNode()
+    graph.add((dataset, SD.defaultGraph, default_graph))
+    graph.add((default_graph, RDF.type, SD.Graph))
+    graph.add((service, URIRef("http://purl.org/dc/terms/description"),
+               Literal("SPARQL endpoint of eurasia-kg; the default graph is the union of the named graphs"
+                       if app_state.settings.union_default_graph else "SPARQL endpoint of eurasia-kg", lang="en")))
+    body = graph.serialize(format=fmt.engine_name, encoding="utf-8")
+    response = Response(body, mimetype=fmt.media_type)
+    response.headers["Vary"] = "Accept"
+    return response
+
+
+def _format_iri(fmt: negotiation.Format) -> str:
+    known = {
+        "json": "http://www.w3.org/ns/formats/SPARQL_Results_JSON",
+        "xml": "http://www.w3.org/ns/formats/SPARQL_Results_XML",
+        "csv": "http://www.w3.org/ns/formats/SPARQL_Results_CSV",
+        "tsv": "http://www.w3.org/ns/formats/SPARQL_Results_TSV",
+        "ttl": "http://www.w3.org/ns/formats/Turtle",
+        "nt": "http://www.w3.org/ns/formats/N-Triples",
+        "jsonld": "http://www.w3.org/ns/formats/JSON-LD",
+        "rdfxml": "http://www.w3.org/ns/formats/RDF_XML",
+        "trig": "http://www.w3.org/ns/formats/TriG",
+    }
+    return known[fmt.key]
+
+
+@bp.route("/update", methods=["GET", "POST"])
+def update() -> Response:
+    token = state().settings.update_token
+    if not token:
+        return error(404, "SPARQL Update is turned off on this server (no update token is configured)")
+    given = request.headers.get("Authorization", "")
+    if not hmac.compare_digest(given, f"Bearer {token}"):
+        response = error(401, "SPARQL Update needs 'Authorization: Bearer <token>'")
+        response.headers["WWW-Authenticate"] = 'Bearer realm="eurasia-kg update"'
+        return response
+    if request.method != "POST":
+        return error(405, "send SPARQL Update with POST")
+    if request.mimetype == FORM:
+        text = _one(request.form.getlist("update"), "update")
+    elif request.mimetype == UPDATE_BODY:
+        text = request.get_data(as_text=True)
+    else:
+        return error(415, f"unsupported content type {request.mimetype!r}; use {FORM} or {UPDATE_BODY}")
+    if isinstance(text, Response):
+        return text
+    if not text:
+        return error(400, "missing 'update' parameter")
+    app_state = state()
+    try:
+        app_state.pool.broadcast_update(text, timeout=app_state.settings.query_timeout)
+    except ServiceError as exc:
+        return error(403 if exc.kind == "forbidden" else STATUS.get(exc.kind, 400), exc.message)
+    except CallTimeout as exc:
+        return error(503, f"update timeout: {exc}")
+    with app_state.lock:
+        app_state.update_count += 1
+    app_state.cache.clear()
+    return Response(status=204)
+
+
+@bp.errorhandler(413)
+def too_large(_exc) -> Response:
+    return error(413, f"the request body is larger than {state().settings.max_body} bytes")
+
+
+def not_found_json(message: str) -> Response:
+    response = jsonify({"error": message})
+    response.status_code = 404
+    return response
+
+
+__all__ = ["bp", "abort"]
