@@ -19,7 +19,8 @@ from .conftest import FIXTURES, ROOT
 
 G = "https://w3id.org/eurasia-kg/graph/"
 EXPECTED_GRAPHS = {G + "ontology", G + "shared", G + "sources/avim-2013-23",
-                   G + "sources/avim-2013-23/interpretations", G + "inferred", G + "metadata"}
+                   G + "sources/avim-2013-23/interpretations", G + "inferred", G + "inferred-from-interpretations",
+                   G + "metadata", G + "metrics"}
 
 
 def test_build_conforms_and_reports_every_graph(built):

@@ -701,9 +701,9 @@ EXPECTED: dict[str, Expect] = {
     "mou-provisions.rq": expect(1, "paragraphCount", {"139"}, check_mou),
     "planned-events.rq": expect(2, "placeLabel", {"Tehran"}, check_planned),
     "source-bibliographic-record.rq": expect(1, "title", {"Iran's Relations with Russia"}, check_source),
-    "triples-per-named-graph.rq": expect(7, "graph", {GRAPH + g for g in (
+    "triples-per-named-graph.rq": expect(8, "graph", {GRAPH + g for g in (
         "ontology", "shared", "sources/avim-2013-23", "sources/avim-2013-23/interpretations", "inferred",
-        "inferred-from-interpretations", "metadata")}),
+        "inferred-from-interpretations", "metadata", "metrics")}),
     "inferred-event-places.rq": expect(17, check=check_inferred_places),
     "inferred-only-facts-by-property.rq": expect(17, check=check_inferred_only),
     "figures-as-data-cube.rq": expect(10, "measure", {

@@ -24,13 +24,14 @@ import pyoxigraph as ox
 from rdflib import Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, RDF, RDFS, VOID, XSD
 
-from . import __version__, calendars, loader, quotes, reasoning, validation
+from . import __version__, calendars, loader, network, quotes, reasoning, validation
 from .config import (
     DATASET_IRI,
     INFERRED_FROM_INTERPRETATIONS_GRAPH,
     INFERRED_GRAPH,
     INTERPRETATIONS_DIR,
     METADATA_GRAPH,
+    METRICS_GRAPH,
     ONTOLOGY_GRAPH,
     ONTOLOGY_IRI,
     ONTOLOGY_NS,
@@ -109,6 +110,7 @@ def input_fingerprint(settings: Settings, files: list[loader.DataFile]) -> str:
                               "roots": [str(r) for r in settings.graph_roots]}).encode())
     inputs = [(f.path, f.graph) for f in files]
     inputs += [(p, "shapes") for p in loader.rdf_files(settings.shapes_dir)]
+    inputs += [(p, "network") for p in sorted((settings.queries_dir / "network").glob("*.rq"))]
     inputs += [(p, "code") for p in sorted(Path(__file__).parent.glob("*.py"))]
     for path, role in inputs:
         digest.update(f"{role}\0{path}\0".encode())
@@ -171,9 +173,13 @@ def build(settings: Settings, force: bool = False, log: Callable[[str], None] = 
         if triple not in inferred and triple not in data:
             from_interpretations.add(triple)
 
+    dataset = _assemble(ontology, asserted, inferred)
+    _add_graph(dataset, INFERRED_FROM_INTERPRETATIONS_GRAPH, from_interpretations)
+    with timer.step("network"):
+        metrics = network_metrics(dataset, settings, report, shapes, ontology)
+        _add_graph(dataset, METRICS_GRAPH, metrics)
+
     with timer.step("describe"):
-        dataset = _assemble(ontology, asserted, inferred)
-        _add_graph(dataset, INFERRED_FROM_INTERPRETATIONS_GRAPH, from_interpretations)
         metadata = describe(dataset, ontology)
         _add_graph(dataset, METADATA_GRAPH, metadata)
         report.graph_sizes = {str(g.identifier): len(g) for g in dataset.graphs() if len(g)}
@@ -218,6 +224,26 @@ def _reasoner(enabled: bool, ontology: Graph, stated: Graph, data: Graph,
         _FORK_INPUT = {}
         pool.terminate()
         pool.join()
+
+
+def network_metrics(dataset: Dataset, settings: Settings, report: BuildReport, shapes: Graph,
+                    ontology: Graph) -> Graph:
+    """The default network measures, with their PROV record, checked against the shapes."""
+    queries_dir = settings.queries_dir / "network"
+    if not queries_dir.is_dir():
+        report.warnings.append(f"{queries_dir} not found; no network measures computed")
+        return Graph()
+    store = ox.Store()
+    store.bulk_extend(_to_quads(dataset))
+    built = network.build_network(network.store_select(store), network.load_queries(queries_dir),
+                                  network.Options())
+    results = network.compute_measures(built.graph)
+    triples = network.to_rdf(built, results, dt.datetime.now(dt.UTC).replace(microsecond=0))
+    graph = Graph().parse(data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES), format="nt")
+    checked = validation.validate(graph, shapes, ontology)
+    if not checked.conforms:
+        raise BuildNotConforming(checked)
+    return graph
 
 
 def _split(parsed: list[tuple[loader.DataFile, Graph]]) -> tuple[Graph, dict[str, Graph]]:

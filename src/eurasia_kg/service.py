@@ -95,13 +95,24 @@ class KnowledgeService:
     def _curated(self, store: ox.Store) -> set:
         return {q for q in store if self._is_curated(q.graph_name)}
 
-    def apply_update(self, text: str) -> bytes:
-        """Run an update; refuse it, unchanged, if it touches a curated graph. Returns the user data."""
+    def apply_update(self, text: str, base_iri: str | None = None, using: list[str] | None = None,
+                     using_named: list[str] | None = None) -> bytes:
+        """Run an update; refuse it, unchanged, if it touches a curated graph. Returns the user data.
+
+        ``using`` and ``using_named`` are the protocol's using-graph-uri and using-named-graph-uri.
+        """
         store = self._store()
+        if len(text) > self.max_query_length:
+            raise ServiceError("rejected", f"the update is {len(text)} characters long; "
+                               f"the limit is {self.max_query_length}")
+        try:
+            text = sparql.with_update_dataset(text, using or [], using_named or [])
+        except sparql.QueryRejected as exc:
+            raise ServiceError("rejected", str(exc)) from exc
         snapshot = store.dump(format=ox.RdfFormat.N_QUADS)
         before = self._curated(store)
         try:
-            store.update(text, prefixes=PREFIXES)
+            store.update(text, prefixes=PREFIXES, base_iri=base_iri)
         except SyntaxError as exc:
             raise ServiceError("rejected", str(exc)) from exc
         except (OSError, ValueError, RuntimeError) as exc:
@@ -131,10 +142,13 @@ class KnowledgeService:
     # --- SPARQL ---------------------------------------------------------------
 
     def query(self, text: str, accept: str | None = None, format_param: str | None = None,
-              default_graphs: list[str] | None = None, named_graphs: list[str] | None = None) -> Answer:
+              default_graphs: list[str] | None = None, named_graphs: list[str] | None = None,
+              base_iri: str | None = None) -> Answer:
+        """Answer a query in the negotiated format. ``default_graphs``/``named_graphs`` are the
+        protocol's dataset (None when not given); ``base_iri`` resolves relative IRIs."""
         try:
             sparql.check_query(text, self.max_query_length, self.service_allowlist)
-            outcome = self.engine.run(text, self.max_rows, default_graphs, named_graphs)
+            outcome = self.engine.run(text, self.max_rows, default_graphs, named_graphs, base_iri)
         except sparql.QueryRejected as exc:
             raise ServiceError("rejected", str(exc)) from exc
         formats = negotiation.GRAPH_FORMATS if outcome.kind == "graph" else negotiation.RESULT_FORMATS

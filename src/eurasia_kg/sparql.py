@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import BNode, Dataset, Literal, URIRef, Variable
+from rdflib import BNode, Dataset, Graph, Literal, URIRef, Variable
+from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.query import Result
 
 from .config import PREFIXES
@@ -27,6 +28,67 @@ COMMENTS = re.compile(r"#[^\n]*")
 
 class QueryRejected(Exception):
     """A query refused before running: malformed, an update, too long, or a forbidden SERVICE."""
+
+
+# Lexical pieces of SPARQL that may hold braces or keywords without being syntax: strings, IRIs
+# and comments. Longest first, so that a long string is not read as an empty short one.
+_OPAQUE = re.compile(r'''"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^'\\]|\\.|'(?!''))*\'\'\''''
+                     r'''|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|<[^<>"{}|^`\\\x00-\x20]*>|#[^\n]*''')
+_WORD = re.compile(r"[A-Za-z_][\w-]*(?::[\w.-]*)?|[?$]\w+")
+
+
+def _top_level_tokens(text: str) -> list[tuple[str, str, int]]:
+    """The tokens outside any braces, as (kind, text, offset); a braced block is one "group" token."""
+    tokens: list[tuple[str, str, int]] = []
+    depth, i, start = 0, 0, 0
+    while i < len(text):
+        char = text[i]
+        opaque = _OPAQUE.match(text, i) if char in "\"'<#" else None
+        if opaque:
+            if depth == 0 and char == "<":
+                tokens.append(("iri", opaque.group(), i))
+            i = opaque.end()
+            continue
+        if char == "{":
+            if depth == 0:
+                start = i
+            depth += 1
+        elif char == "}":
+            depth -= 1
+            if depth == 0:
+                tokens.append(("group", text[start:i + 1], start))
+        elif depth == 0:
+            word = _WORD.match(text, i) if (char.isalpha() or char in "_?$") else None
+            if word:
+                tokens.append(("word", word.group(), i))
+                i = word.end()
+                continue
+            if not char.isspace():
+                tokens.append(("punct", char, i))
+        i += 1
+    return tokens
+
+
+def with_update_dataset(update: str, using: list[str], using_named: list[str]) -> str:
+    """The update with the protocol's using-graph-uri/using-named-graph-uri applied to each operation.
+
+    SPARQL 1.1 Protocol §2.2.3: the parameters act as USING and USING NAMED clauses on every
+    DELETE/INSERT … WHERE operation; an update that has its own USING, USING NAMED or WITH is an
+    error when they are given.
+    """
+    if not using and not using_named:
+        return update
+    tokens = _top_level_tokens(update)
+    for kind, text, _ in tokens:
+        if kind == "word" and text.upper() in ("USING", "WITH"):
+            raise QueryRejected(f"the update has its own {text.upper()} clause; it cannot also take the "
+                                "using-graph-uri or using-named-graph-uri parameters")
+    clauses = "".join(f"USING <{g}> " for g in using) + "".join(f"USING NAMED <{g}> " for g in using_named)
+    inserts = [offset for (kind, text, offset), previous in zip(tokens[1:], tokens, strict=False)
+               if kind == "word" and text.upper() == "WHERE" and previous[0] == "group"]
+    for offset in reversed(inserts):
+        update = update[:offset] + clauses + update[offset:]
+    return update
 
 
 @dataclass
@@ -77,17 +139,15 @@ class OxigraphEngine:
         return cls(store, union_default_graph)
 
     def run(self, query: str, max_rows: int, default_graphs: list[str] | None = None,
-            named_graphs: list[str] | None = None) -> Outcome:
-        kwargs: dict = {"prefixes": PREFIXES}
-        if default_graphs:
-            kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graphs]
+            named_graphs: list[str] | None = None, base_iri: str | None = None) -> Outcome:
+        """Run ``query``. When the protocol gives a dataset (either list not None), it replaces the
+        query's own FROM/FROM NAMED and the store's: a list left out is empty (Protocol §2.1.4)."""
+        kwargs: dict = {"prefixes": PREFIXES, "base_iri": base_iri}
+        if default_graphs is not None or named_graphs is not None:
+            kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graphs or ()]
+            kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs or ()]
         else:
             kwargs["use_default_graph_as_union"] = self.union_default_graph
-        if named_graphs:
-            kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
-            if not default_graphs:
-                kwargs.pop("use_default_graph_as_union", None)
-                kwargs["default_graph"] = ox.DefaultGraph()
         try:
             result = self.store.query(query, **kwargs)
             return _collect(result, max_rows)
@@ -132,13 +192,16 @@ class RdflibEngine:
         return cls(dataset)
 
     def run(self, query: str, max_rows: int, default_graphs: list[str] | None = None,
-            named_graphs: list[str] | None = None) -> Outcome:
+            named_graphs: list[str] | None = None, base_iri: str | None = None) -> Outcome:
         from rdflib.plugins.sparql import prepareQuery
 
         prologue = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in PREFIXES.items())
+        dataset = self.dataset
+        if default_graphs is not None or named_graphs is not None:
+            dataset = self._protocol_dataset(default_graphs or [], named_graphs or [])
         try:
-            parsed = prepareQuery(prologue + query)
-            result = self.dataset.query(parsed)
+            parsed = prepareQuery(prologue + query, base=base_iri)
+            result = dataset.query(parsed)
         except Exception as exc:  # rdflib raises pyparsing and assorted errors for bad queries
             raise QueryRejected(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from exc
         if result.type == "ASK":
@@ -150,6 +213,21 @@ class RdflibEngine:
         rows = [[to_ox(row.get(Variable(v))) if row.get(Variable(v)) is not None else None for v in variables]
                 for row in result.bindings]
         return Outcome("bindings", variables, rows[:max_rows], truncated=len(rows) > max_rows)
+
+
+    def _protocol_dataset(self, default_graphs: list[str], named_graphs: list[str]) -> Dataset:
+        """A copy holding just the protocol's dataset: the merge of ``default_graphs`` as the default
+        graph, and ``named_graphs`` by name."""
+        dataset = Dataset(default_union=False)
+        default = dataset.graph(DATASET_DEFAULT_GRAPH_ID)
+        for name in default_graphs:
+            for triple in Graph(self.dataset.store, URIRef(name)):
+                default.add(triple)
+        for name in named_graphs:
+            target = dataset.graph(URIRef(name))
+            for triple in Graph(self.dataset.store, URIRef(name)):
+                target.add(triple)
+        return dataset
 
 
 def to_ox(term):

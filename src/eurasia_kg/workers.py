@@ -144,7 +144,7 @@ class WorkerPool:
             raise ServiceError(*payload)
         raise WorkerFailed(payload)
 
-    def broadcast_update(self, text: str, timeout: float) -> None:
+    def broadcast_update(self, text: str, timeout: float, **kwargs: Any) -> None:
         """Apply an update in one worker, then give its resulting user data to every other worker.
 
         All workers are taken first, so no query sees a half-applied update; workers started later
@@ -161,7 +161,7 @@ class WorkerPool:
                 self._idle.put(worker)
             raise Busy("the query workers stayed busy; try the update again later") from None
         try:
-            user_data = self._call_on(taken[0], "apply_update", (text,), deadline)
+            user_data = self._call_on(taken[0], "apply_update", (text,), deadline, kwargs)
             for worker in taken[1:]:
                 self._call_on(worker, "replace_user_data", (user_data,), deadline)
             self.service_args = {**self.service_args, "user_data": user_data}
@@ -170,8 +170,9 @@ class WorkerPool:
                 if worker.process.is_alive():
                     self._idle.put(worker)
 
-    def _call_on(self, worker: _Worker, method: str, args: tuple, deadline: float) -> Any:
-        worker.conn.send((method, args, {}))
+    def _call_on(self, worker: _Worker, method: str, args: tuple, deadline: float,
+                 kwargs: dict[str, Any] | None = None) -> Any:
+        worker.conn.send((method, args, kwargs or {}))
         if not worker.conn.poll(max(0.0, deadline - time.monotonic())):
             worker.kill()
             self._replace(worker)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hmac
+from dataclasses import dataclass, field
 
 from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, url_for
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF
+from werkzeug.datastructures import MultiDict
 
 from .. import negotiation
 from ..service import Answer, ServiceError
@@ -33,58 +35,108 @@ def _one(values: list[str], name: str) -> str | None | Response:
     return values[0] if values else None
 
 
-def _request_parts() -> tuple[str | None, str | None, list[str], list[str]] | Response:
-    """(query, update, default graphs, named graphs) from any of the three protocol forms."""
+def _body_text() -> str | Response:
+    """A direct POST body, which the protocol requires to be UTF-8."""
+    charset = request.mimetype_params.get("charset", "utf-8").lower()
+    if charset not in ("utf-8", "utf8", "us-ascii"):
+        return error(415, f"the body must be UTF-8 encoded, not {charset}")
+    try:
+        return request.get_data().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return error(400, f"the body is not valid UTF-8: {exc}")
+
+
+@dataclass
+class Operation:
+    """What a protocol request asks for, from any of its three forms (GET, form POST, direct POST)."""
+
+    query: str | None = None
+    update: str | None = None
+    # The protocol's dataset: default-graph-uri/named-graph-uri for queries, using-… for updates.
+    defaults: list[str] = field(default_factory=list)
+    named: list[str] = field(default_factory=list)
+    using: list[str] = field(default_factory=list)
+    using_named: list[str] = field(default_factory=list)
+
+
+def _parameters(values: MultiDict, operation: Operation) -> Response | None:
+    for name in ("query", "update"):
+        value = _one(values.getlist(name), name)
+        if isinstance(value, Response):
+            return value
+        setattr(operation, name, value)
+    return None
+
+
+def _datasets(operation: Operation, *sources: MultiDict) -> Operation:
+    for source in sources:
+        operation.defaults += source.getlist("default-graph-uri")
+        operation.named += source.getlist("named-graph-uri")
+        operation.using += source.getlist("using-graph-uri")
+        operation.using_named += source.getlist("using-named-graph-uri")
+    return operation
+
+
+def _request_operation() -> Operation | Response:
+    """The operation of a /sparql or /update request, or the error response for a malformed one."""
     args = request.args
+    operation = Operation()
     if request.method == "GET":
-        query = _one(args.getlist("query"), "query")
-        update = _one(args.getlist("update"), "update")
-        defaults, named = args.getlist("default-graph-uri"), args.getlist("named-graph-uri")
-    else:
-        mimetype = request.mimetype
-        if mimetype == FORM:
-            form = request.form
-            query = _one(form.getlist("query"), "query")
-            update = _one(form.getlist("update"), "update")
-            defaults = form.getlist("default-graph-uri") + args.getlist("default-graph-uri")
-            named = form.getlist("named-graph-uri") + args.getlist("named-graph-uri")
-        elif mimetype == QUERY_BODY:
-            query, update = request.get_data(as_text=True), None
-            if args.getlist("query"):
-                return error(400, "a direct POST carries the query in its body, not in the 'query' parameter")
-            defaults, named = args.getlist("default-graph-uri"), args.getlist("named-graph-uri")
-        elif mimetype == UPDATE_BODY:
-            return error(415, "SPARQL Update is not accepted at the query endpoint; send it to /update")
+        refused = _parameters(args, operation)
+        return refused or _datasets(operation, args)
+    mimetype = request.mimetype
+    if mimetype == FORM:
+        if args.getlist("query") or args.getlist("update"):
+            return error(400, "a form POST carries the query or update in its body, not in the URL")
+        refused = _parameters(request.form, operation)
+        return refused or _datasets(operation, request.form, args)
+    if mimetype in (QUERY_BODY, UPDATE_BODY):
+        if args.getlist("query") or args.getlist("update"):
+            return error(400, "a direct POST carries the query or update in its body, not in the URL")
+        text = _body_text()
+        if isinstance(text, Response):
+            return text
+        if mimetype == QUERY_BODY:
+            operation.query = text
         else:
-            return error(415, f"unsupported content type {mimetype or '(none)'!r}; use {FORM} or {QUERY_BODY}")
-    for part in (query, update):
-        if isinstance(part, Response):
-            return part
-    return query, update, defaults, named
+            operation.update = text
+        return _datasets(operation, args)
+    return error(415, f"unsupported content type {mimetype or '(none)'!r}; use {FORM}, {QUERY_BODY} "
+                 f"(queries) or {UPDATE_BODY} (updates, at /update)")
 
 
 @bp.route("/sparql", methods=["GET", "POST"])
+@bp.route("/sparql/", methods=["GET", "POST"])
 def sparql() -> Response:
-    parts = _request_parts()
-    if isinstance(parts, Response):
-        return parts
-    query, update, defaults, named = parts
-    if update is not None:
+    operation = _request_operation()
+    if isinstance(operation, Response):
+        return operation
+    if operation.update is not None:
         return error(400, "SPARQL Update is not accepted at the query endpoint; send it to /update")
-    if query is None:
-        if request.method == "GET" and not request.args:
+    if operation.query is None:
+        if request.method == "GET" and set(request.args) <= {"format"}:
             return service_description()
         return error(400, "missing 'query' parameter")
-    return run_query(query, defaults, named)
+    if operation.using or operation.using_named:
+        return error(400, "using-graph-uri and using-named-graph-uri are update parameters; "
+                     "a query takes default-graph-uri and named-graph-uri")
+    return run_query(operation.query, operation.defaults, operation.named)
 
 
 def run_query(query: str, defaults: list[str], named: list[str]) -> Response:
     app_state = state()
     accept = request.headers.get("Accept")
     format_param = request.args.get("format")
-    key = ("sparql", query, accept, format_param, tuple(defaults), tuple(named))
+    every_format = negotiation.RESULT_FORMATS + negotiation.GRAPH_FORMATS
+    try:  # refuse an unmeetable Accept before running the query
+        negotiation.negotiate(accept, every_format, format_param)
+    except negotiation.NotAcceptable:
+        return error(406, "no acceptable format; SPARQL results are available as "
+                     + ", ".join(sorted({f.media_type for f in every_format})))
+    base_iri = request.base_url
+    key = ("sparql", query, accept, format_param, tuple(defaults), tuple(named), base_iri)
     etag = app_state.etag_for(*key)
-    cacheable = request.method == "GET"
+    cacheable = request.method in ("GET", "HEAD")
     if cacheable and etag in request.if_none_match:
         return _not_modified(etag)
     cached = app_state.cache.get(key)
@@ -94,7 +146,7 @@ def run_query(query: str, defaults: list[str], named: list[str]) -> Response:
     else:
         try:
             answer = app_state.pool.call("query", query, accept, format_param, defaults or None, named or None,
-                                         timeout=app_state.settings.query_timeout)
+                                         base_iri=base_iri, timeout=app_state.settings.query_timeout)
         except ServiceError as exc:
             return error(STATUS[exc.kind], exc.message)
         except CallTimeout as exc:
@@ -116,8 +168,6 @@ def _respond(answer: Answer, etag: str, cacheable: bool, query: str) -> Response
         response = Response(body, mimetype="text/html")
     else:
         response = Response(answer.body, mimetype=answer.media_type)
-        if answer.media_type.startswith("text/") or "json" in answer.media_type or "xml" in answer.media_type:
-            response.charset = "utf-8"
     response.headers["Vary"] = "Accept"
     if answer.truncated:
         response.headers["X-Result-Truncated"] = f"true; limit={app_state.settings.max_rows}"
@@ -203,23 +253,30 @@ def update() -> Response:
         return response
     if request.method != "POST":
         return error(405, "send SPARQL Update with POST")
-    if request.mimetype == FORM:
-        text = _one(request.form.getlist("update"), "update")
-    elif request.mimetype == UPDATE_BODY:
-        text = request.get_data(as_text=True)
-    else:
-        return error(415, f"unsupported content type {request.mimetype!r}; use {FORM} or {UPDATE_BODY}")
-    if isinstance(text, Response):
-        return text
-    if not text:
+    operation = _request_operation()
+    if isinstance(operation, Response):
+        return operation
+    if operation.query is not None:
+        return error(400, "a query is not accepted at the update endpoint; send it to /sparql")
+    if not operation.update:
         return error(400, "missing 'update' parameter")
+    if operation.defaults or operation.named:
+        return error(400, "default-graph-uri and named-graph-uri are query parameters; "
+                     "an update takes using-graph-uri and using-named-graph-uri")
     app_state = state()
     try:
-        app_state.pool.broadcast_update(text, timeout=app_state.settings.query_timeout)
+        app_state.pool.broadcast_update(operation.update, timeout=app_state.settings.query_timeout,
+                                        base_iri=request.base_url, using=operation.using,
+                                        using_named=operation.using_named)
     except ServiceError as exc:
         return error(403 if exc.kind == "forbidden" else STATUS.get(exc.kind, 400), exc.message)
     except CallTimeout as exc:
+        metrics.current().timeouts.inc()
         return error(503, f"update timeout: {exc}")
+    except Busy as exc:
+        return error(503, str(exc))
+    except WorkerFailed as exc:
+        return error(500, f"update failed: {exc}")
     with app_state.lock:
         app_state.update_count += 1
     app_state.cache.clear()

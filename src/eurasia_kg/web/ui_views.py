@@ -1,17 +1,41 @@
-"""The query UI at / (YASGUI, vendored) and the list of example queries."""
+"""The query UI at / (YASGUI, vendored under static/vendor/) and the example queries it offers.
+
+Everything the page needs comes from this server: the YASGUI bundle, the examples (/examples.json) and the
+prefixes (/prefixes.json, which YASGUI's prefix autocompleter reads instead of prefix.cc).
+"""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
-from flask import Blueprint, Response, jsonify, render_template
+from flask import Blueprint, Response, jsonify, render_template, request
 
-from ..config import PREFIXES
+from ..config import ID_BASE, ONTOLOGY_NS, PREFIXES
 from . import state
 
 bp = Blueprint("ui", __name__)
 HEADER = re.compile(r"^#\s*(title|description):\s*(.*)$")
+
+# The vendored bundle: static/vendor/yasgui-<version>.min.{js,css} (see static/vendor/README.md).
+YASGUI_VERSION = "4.6.2"
+YASGUI_JS = f"vendor/yasgui-{YASGUI_VERSION}.min.js"
+YASGUI_CSS = f"vendor/yasgui-{YASGUI_VERSION}.min.css"
+
+DEFAULT_QUERY = """\
+PREFIX ekg: <https://w3id.org/eurasia-kg/ontology#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+
+# The people in the graph. The prefixes listed beside the editor are pre-declared:
+# use them without a PREFIX line.
+SELECT ?person ?name
+WHERE {
+  ?person a ekg:Person ;
+          rdfs:label ?name .
+  FILTER (lang(?name) = "en")
+}
+ORDER BY ?name
+"""
 
 
 def example_queries(queries_dir: Path) -> list[dict]:
@@ -32,9 +56,19 @@ def example_queries(queries_dir: Path) -> list[dict]:
 @bp.get("/")
 def index() -> Response:
     examples = example_queries(state().settings.queries_dir)
-    return Response(render_template("index.html", examples=examples, prefixes=PREFIXES), mimetype="text/html")
+    query = request.args.get("query") or DEFAULT_QUERY
+    config = {"prefixes": PREFIXES, "idBase": ID_BASE, "ontologyNs": ONTOLOGY_NS, "defaultQuery": DEFAULT_QUERY}
+    body = render_template("index.html", examples=examples, prefixes=PREFIXES, query=query, ui_config=config,
+                           yasgui_js=YASGUI_JS, yasgui_css=YASGUI_CSS, yasgui_version=YASGUI_VERSION)
+    return Response(body, mimetype="text/html")
 
 
 @bp.get("/examples.json")
 def examples_json() -> Response:
     return jsonify(example_queries(state().settings.queries_dir))
+
+
+@bp.get("/prefixes.json")
+def prefixes_json() -> Response:
+    """The pre-declared prefixes, in prefix.cc's format ({prefix: namespace}), for YASGUI's prefix completer."""
+    return jsonify(PREFIXES)
