@@ -308,7 +308,7 @@ def analysis_slug(options: Options) -> str:
         parts.append("institutions")
     if options.include_interpretations:
         parts.append("with-interpretations")
-    return "--".join(parts)
+    return "-".join(parts)
 
 
 def to_rdf(network: Network, results: dict[str, dict], started: dt.datetime) -> list[ox.Triple]:
@@ -348,7 +348,7 @@ def to_rdf(network: Network, results: dict[str, dict], started: dt.datetime) -> 
         triples.append(ox.Triple(activity, n(ekg + "algorithm"), lit(f"{measure}: {ALGORITHMS[measure]}")))
         for node, value in values.items():
             local = node[len(ID_BASE):] if node.startswith(ID_BASE) else node.rsplit("/", 1)[-1]
-            m = n(f"{ID_BASE}measurement/{slug}/{measure}/{local}")
+            m = n(f"{ID_BASE}measurement/{slug}/{local.replace('/', '-')}--{measure.replace('_', '-')}")
             triples += [
                 ox.Triple(m, rdf_type, n(ekg + "NetworkMeasurement")),
                 ox.Triple(m, label, lit(f"{measure} of {network.graph.nodes[node].get('label', local)}",

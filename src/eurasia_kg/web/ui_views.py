@@ -11,6 +11,7 @@ from pathlib import Path
 
 from flask import Blueprint, Response, jsonify, render_template, request
 
+from .. import negotiation
 from ..config import ID_BASE, ONTOLOGY_NS, PREFIXES
 from . import state
 
@@ -22,12 +23,17 @@ YASGUI_VERSION = "4.6.2"
 YASGUI_JS = f"vendor/yasgui-{YASGUI_VERSION}.min.js"
 YASGUI_CSS = f"vendor/yasgui-{YASGUI_VERSION}.min.css"
 
+LABELS = {"json": "JSON", "xml": "XML", "csv": "CSV", "tsv": "TSV", "ttl": "Turtle", "nt": "N-Triples",
+          "jsonld": "JSON-LD", "rdfxml": "RDF/XML", "trig": "TriG"}
+QUERY_FORM = re.compile(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.IGNORECASE)
+IRI_OR_COMMENT = re.compile(r"<[^<>\s]*>|#[^\n]*")
+
 DEFAULT_QUERY = """\
 PREFIX ekg: <https://w3id.org/eurasia-kg/ontology#>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 
-# The people in the graph. The prefixes listed beside the editor are pre-declared:
-# use them without a PREFIX line.
+# The people in the graph, by name. The prefixes listed beside the editor are
+# pre-declared: a query may use them without PREFIX lines.
 SELECT ?person ?name
 WHERE {
   ?person a ekg:Person ;
@@ -36,6 +42,23 @@ WHERE {
 }
 ORDER BY ?name
 """
+
+
+def download_formats() -> dict[str, list[dict]]:
+    """The formats a result can be downloaded in: SELECT and ASK results, and CONSTRUCT and DESCRIBE graphs."""
+    def listed(formats: tuple[negotiation.Format, ...]) -> list[dict]:
+        return [{"key": f.key, "label": LABELS[f.key], "suffix": f.suffix} for f in formats if f.key != "html"]
+
+    return {"results": listed(negotiation.RESULT_FORMATS), "graph": listed(negotiation.GRAPH_FORMATS)}
+
+
+def query_kind(query: str) -> str:
+    """Which download formats fit a query: 'graph' (CONSTRUCT, DESCRIBE) or 'results' (SELECT, ASK).
+
+    A first guess for the page as served; in the browser, ui.js asks the editor's parser instead.
+    """
+    match = QUERY_FORM.search(IRI_OR_COMMENT.sub(" ", query))
+    return "graph" if match and match.group(1).upper() in ("CONSTRUCT", "DESCRIBE") else "results"
 
 
 def example_queries(queries_dir: Path) -> list[dict]:
@@ -57,9 +80,12 @@ def example_queries(queries_dir: Path) -> list[dict]:
 def index() -> Response:
     examples = example_queries(state().settings.queries_dir)
     query = request.args.get("query") or DEFAULT_QUERY
-    config = {"prefixes": PREFIXES, "idBase": ID_BASE, "ontologyNs": ONTOLOGY_NS, "defaultQuery": DEFAULT_QUERY}
+    formats = download_formats()
+    config = {"prefixes": PREFIXES, "idBase": ID_BASE, "ontologyNs": ONTOLOGY_NS, "defaultQuery": DEFAULT_QUERY,
+              "formats": formats}
     body = render_template("index.html", examples=examples, prefixes=PREFIXES, query=query, ui_config=config,
-                           yasgui_js=YASGUI_JS, yasgui_css=YASGUI_CSS, yasgui_version=YASGUI_VERSION)
+                           formats=formats[query_kind(query)], yasgui_js=YASGUI_JS, yasgui_css=YASGUI_CSS,
+                           yasgui_version=YASGUI_VERSION)
     return Response(body, mimetype="text/html")
 
 
