@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urljoin
 
 import pyoxigraph as ox
 from rdflib import BNode, Dataset, Graph, Literal, URIRef, Variable
@@ -18,55 +19,136 @@ from rdflib.query import Result
 from .config import PREFIXES
 from .negotiation import Format
 
-UPDATE_KEYWORDS = re.compile(
-    r"^\s*(?:(?:PREFIX\s+[^\s:]*:\s*<[^>]*>|BASE\s+<[^>]*>)\s*)*(INSERT|DELETE|LOAD|CLEAR|CREATE|DROP|COPY|MOVE|ADD|WITH)\b",
-    re.IGNORECASE)
-SERVICE = re.compile(r"\bSERVICE\s+(?:SILENT\s+)?<([^>]*)>", re.IGNORECASE)
-SERVICE_VARIABLE = re.compile(r"\bSERVICE\s+(?:SILENT\s+)?[?$]", re.IGNORECASE)
-COMMENTS = re.compile(r"#[^\n]*")
+UPDATE_KEYWORDS = frozenset({"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH"})
 
 
 class QueryRejected(Exception):
     """A query refused before running: malformed, an update, too long, or a forbidden SERVICE."""
 
 
-# Lexical pieces of SPARQL that may hold braces or keywords without being syntax: strings, IRIs
-# and comments. Longest first, so that a long string is not read as an empty short one.
-_OPAQUE = re.compile(r'''"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^'\\]|\\.|'(?!''))*\'\'\''''
-                     r'''|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|<[^<>"{}|^`\\\x00-\x20]*>|#[^\n]*''')
-_WORD = re.compile(r"[A-Za-z_][\w-]*(?::[\w.-]*)?|[?$]\w+")
+# A small SPARQL lexer: enough to find keywords, braces and IRIs without being fooled by strings,
+# IRIs or comments that contain them. The parser (pyoxigraph) has the last word on syntax.
+# Strings longest first, so that a long string is not read as an empty short one.
+_OPAQUE = re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*"""' r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
+                     r'|"(?:[^"\\\n]|\\.)*"' r"|'(?:[^'\\\n]|\\.)*'"
+                     r'|<[^<>"{}|^`\\\x00-\x20]*>|#[^\n]*')
+_WORD = re.compile(r"(?:[A-Za-z_][\w.-]*)?:(?:[\w.:%-]|\\.)*|[A-Za-z_][\w-]*|[?$]\w+")
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str  # "iri", "string", "word", "open", "close" or "punct"
+    text: str
+    offset: int
+    depth: int  # braces around the token ("open" and "close" count as outside their block)
+
+
+def tokens(text: str) -> list[Token]:
+    found: list[Token] = []
+    depth, i = 0, 0
+    while i < len(text):
+        char = text[i]
+        if char.isspace():
+            i += 1
+            continue
+        match = _OPAQUE.match(text, i) if char in "\"'<#" else None
+        if match:
+            if char != "#":
+                found.append(Token("iri" if char == "<" else "string", match.group(), i, depth))
+            i = match.end()
+            continue
+        match = _WORD.match(text, i) if (char.isalpha() or char in "_?$:") else None
+        if match:
+            found.append(Token("word", match.group(), i, depth))
+            i = match.end()
+            continue
+        if char == "{":
+            found.append(Token("open", char, i, depth))
+            depth += 1
+        elif char == "}":
+            depth -= 1
+            found.append(Token("close", char, i, depth))
+        else:
+            found.append(Token("punct", char, i, depth))
+        i += 1
+    return found
 
 
 def _top_level_tokens(text: str) -> list[tuple[str, str, int]]:
     """The tokens outside any braces, as (kind, text, offset); a braced block is one "group" token."""
-    tokens: list[tuple[str, str, int]] = []
-    depth, i, start = 0, 0, 0
-    while i < len(text):
-        char = text[i]
-        opaque = _OPAQUE.match(text, i) if char in "\"'<#" else None
-        if opaque:
-            if depth == 0 and char == "<":
-                tokens.append(("iri", opaque.group(), i))
-            i = opaque.end()
+    out: list[tuple[str, str, int]] = []
+    start = 0
+    for token in tokens(text):
+        if token.depth:
             continue
-        if char == "{":
-            if depth == 0:
-                start = i
-            depth += 1
-        elif char == "}":
-            depth -= 1
-            if depth == 0:
-                tokens.append(("group", text[start:i + 1], start))
-        elif depth == 0:
-            word = _WORD.match(text, i) if (char.isalpha() or char in "_?$") else None
-            if word:
-                tokens.append(("word", word.group(), i))
-                i = word.end()
-                continue
-            if not char.isspace():
-                tokens.append(("punct", char, i))
+        if token.kind == "open":
+            start = token.offset
+        elif token.kind == "close":
+            out.append(("group", text[start:token.offset + 1], start))
+        else:
+            out.append((token.kind, token.text, token.offset))
+    return out
+
+
+def _prologue(found: list[Token]) -> tuple[dict[str, str], str | None, int]:
+    """PREFIX and BASE declarations at the top level, and the index of the first token after the prologue."""
+    prefixes, base, first = dict(PREFIXES), None, None
+    i = 0
+    while i < len(found):
+        token = found[i]
+        keyword = token.text.upper() if token.kind == "word" and token.depth == 0 else ""
+        if keyword == "PREFIX" and i + 2 < len(found) and found[i + 2].kind == "iri":
+            prefixes[found[i + 1].text.rstrip(":")] = found[i + 2].text[1:-1]
+            i += 3
+            continue
+        if keyword == "BASE" and i + 1 < len(found) and found[i + 1].kind == "iri":
+            base = found[i + 1].text[1:-1]
+            i += 2
+            continue
+        if first is None:
+            first = i
         i += 1
-    return tokens
+    return prefixes, base, len(found) if first is None else first
+
+
+def service_endpoints(query: str) -> list[str | None]:
+    """The endpoint of every SERVICE in the query, prefixed names expanded; None for a variable."""
+    found = tokens(query)
+    prefixes, base, _ = _prologue(found)
+    endpoints: list[str | None] = []
+    for i, token in enumerate(found):
+        if token.kind != "word" or token.text.upper() != "SERVICE":
+            continue
+        j = i + 1
+        if j < len(found) and found[j].kind == "word" and found[j].text.upper() == "SILENT":
+            j += 1
+        target = found[j] if j < len(found) else None
+        if target is not None and target.kind == "iri":
+            iri = target.text[1:-1]
+            endpoints.append(urljoin(base, iri) if base else iri)
+        elif target is not None and target.kind == "word" and target.text[0] not in "?$" and ":" in target.text:
+            prefix, _, local = target.text.partition(":")
+            endpoints.append(prefixes[prefix] + local if prefix in prefixes else target.text)
+        else:
+            endpoints.append(None)
+    return endpoints
+
+
+def allowed_endpoint(endpoint: str, allowlist: tuple[str, ...]) -> bool:
+    """Whether ``endpoint`` starts with an allowed prefix, at a boundary: the prefix
+    http://host:8000 allows http://host:8000/sparql, not http://host:8000.evil.example/."""
+    for prefix in allowlist:
+        if endpoint == prefix or (prefix and endpoint.startswith(prefix)
+                                  and (prefix[-1] in "/?#" or endpoint[len(prefix)] in "/?#")):
+            return True
+    return False
+
+
+def is_update(text: str) -> bool:
+    """Whether the text is a SPARQL Update request (its first keyword after the prologue is an update's)."""
+    found = tokens(text)
+    _, _, first = _prologue(found)
+    return first < len(found) and found[first].kind == "word" and found[first].text.upper() in UPDATE_KEYWORDS
 
 
 def with_update_dataset(update: str, using: list[str], using_named: list[str]) -> str:
@@ -103,23 +185,16 @@ class Outcome:
     truncated: bool = False
 
 
-def strip_comments(query: str) -> str:
-    # Good enough to look for keywords: a '#' inside an IRI or string is rare in real queries, and
-    # the parser has the last word on syntax.
-    return COMMENTS.sub(" ", query)
-
-
 def check_query(query: str, max_length: int, service_allowlist: tuple[str, ...]) -> None:
-    """Refusals that do not need the parser."""
+    """Refusals that do not need the parser: too long, an update, or a SERVICE not allowed."""
     if len(query) > max_length:
         raise QueryRejected(f"the query is {len(query)} characters long; the limit is {max_length}")
-    text = strip_comments(query)
-    if UPDATE_KEYWORDS.match(text):
+    if is_update(query):
         raise QueryRejected("SPARQL Update is not accepted at the query endpoint; send it to /update")
-    if SERVICE_VARIABLE.search(text):
-        raise QueryRejected("SERVICE with a variable endpoint is not allowed")
-    for endpoint in SERVICE.findall(text):
-        if not any(endpoint.startswith(prefix) for prefix in service_allowlist):
+    for endpoint in service_endpoints(query):
+        if endpoint is None:
+            raise QueryRejected("SERVICE with a variable endpoint is not allowed")
+        if not allowed_endpoint(endpoint, service_allowlist):
             raise QueryRejected(f"SERVICE <{endpoint}> is not allowed: federated queries are off unless the "
                                 "endpoint is in the configured allowlist")
 
