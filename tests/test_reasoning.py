@@ -59,8 +59,6 @@ INFERENCES = {
         f"<{ID}figure/iran-russia-trade-last-year-unofficial> ekg:inTensionWith <{ID}figure/iran-russia-trade-recent-years>",
     "transitive: sub-organisation of a government":
         f"<{ID}org/russia-iran-parliamentary-friendship-group> org:subOrganizationOf <{ID}org/state-duma>",
-    "interpretation: foreign minister exchange participants":
-        f"<{ID}event/foreign-ministers-visit-exchange> ekg:participant <{ID}person/ali-akbar-salehi>",
     "calendar: Gregorian bounds of Solar Hijri year 1391":
         f"<{ID}time/iranian-year-1391> time:hasBeginning/time:inXSDDate '2012-03-20'^^<http://www.w3.org/2001/XMLSchema#date>",
     "calendar: Gregorian bounds of Solar Hijri year 1392":
@@ -102,3 +100,18 @@ def test_no_noise_in_inferred_graph(kg, name):
 def test_interpretations_stay_out_of_stated_graph(kg):
     stated = "https://w3id.org/eurasia-kg/graph/sources/avim-2013-23"
     assert kg.query(f"{PREFIXES} ASK {{ GRAPH <{stated}> {{ ?e ekg:visitor <{ID}person/ali-akbar-salehi> }} }}") is False
+
+
+FROM_INTERPRETATIONS = "https://w3id.org/eurasia-kg/graph/inferred-from-interpretations"
+
+
+def test_entailments_of_interpretations_have_their_own_graph(kg):
+    salehi = f"<{ID}event/foreign-ministers-visit-exchange> ekg:participant <{ID}person/ali-akbar-salehi>"
+    assert kg.query(f"{PREFIXES} ASK {{ GRAPH <{FROM_INTERPRETATIONS}> {{ {salehi} }} }}") is True
+    assert kg.query(f"{PREFIXES} ASK {{ GRAPH <{INFERRED}> {{ {salehi} }} }}") is False
+
+
+def test_stated_entailments_are_not_repeated_in_the_interpretations_graph(kg):
+    table = kg.select(f"""{PREFIXES} SELECT (COUNT(*) AS ?n) WHERE {{
+        GRAPH <{FROM_INTERPRETATIONS}> {{ ?s ?p ?o }} GRAPH <{INFERRED}> {{ ?s ?p ?o }} }}""")
+    assert int(table.rows[0][0].value) == 0
