@@ -34,7 +34,8 @@ TTL = """
 @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
 <http://example.org/y> time:hasDateTimeDescription <http://example.org/d> ; time:hasEnd <http://example.org/end> .
 <http://example.org/end> time:inXSDDate "%s"^^xsd:date .
-<http://example.org/d> time:hasTRS ekg:SolarHijriCalendar ; time:unitType time:unitYear ; time:year "1391"^^time:generalYear .
+<http://example.org/d> time:hasTRS ekg:SolarHijriCalendar ; time:unitType time:unitYear ;
+    time:year "1391"^^time:generalYear .
 """
 
 

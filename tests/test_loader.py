@@ -73,7 +73,7 @@ def test_missing_file_is_a_clear_error(tmp_path):
                                      '["https://schema.org/", {"ex": "http://example.org/"}]'])
 def test_jsonld_remote_context_is_refused(tmp_path, context):
     path = tmp_path / "remote.jsonld"
-    path.write_text('{"@context": %s, "@id": "http://example.org/a", "name": "x"}' % context)
+    path.write_text('{"@context": ' + context + ', "@id": "http://example.org/a", "name": "x"}')
     with pytest.raises(loader.DataFileError, match="remote @context is refused"):
         loader.parse_into(Graph(), path)
 

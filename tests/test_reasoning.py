@@ -18,6 +18,7 @@ PREFIX time: <http://www.w3.org/2006/time#>
 PREFIX owl: <http://www.w3.org/2002/07/owl#>
 PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
 """
 
 INFERENCES = {
@@ -54,16 +55,18 @@ INFERENCES = {
         f"<{ID}holding/sergei-lavrov--minister-of-foreign-affairs-of-russia> "
         f"org:organization <{ID}org/ministry-of-foreign-affairs-of-russia>",
     "inverse: holder -> holds, org:hasMembership":
-        f"<{ID}person/ali-akbar-salehi> org:hasMembership <{ID}holding/ali-akbar-salehi--minister-of-foreign-affairs-of-iran>",
+        f"<{ID}person/ali-akbar-salehi> org:hasMembership "
+        f"<{ID}holding/ali-akbar-salehi--minister-of-foreign-affairs-of-iran>",
     "symmetric: inTensionWith":
-        f"<{ID}figure/iran-russia-trade-last-year-unofficial> ekg:inTensionWith <{ID}figure/iran-russia-trade-recent-years>",
+        f"<{ID}figure/iran-russia-trade-last-year-unofficial> ekg:inTensionWith "
+        f"<{ID}figure/iran-russia-trade-recent-years>",
     "transitive: sub-organisation of a government":
         f"<{ID}org/russia-iran-parliamentary-friendship-group> org:subOrganizationOf <{ID}org/state-duma>",
     "calendar: Gregorian bounds of Solar Hijri year 1391":
-        f"<{ID}time/iranian-year-1391> time:hasBeginning/time:inXSDDate '2012-03-20'^^<http://www.w3.org/2001/XMLSchema#date>",
+        f"<{ID}time/iranian-year-1391> time:hasBeginning/time:inXSDDate '2012-03-20'^^xsd:date",
     "calendar: Gregorian bounds of Solar Hijri year 1392":
-        f"<{ID}time/iranian-year-1392> time:hasBeginning/time:inXSDDate '2013-03-21'^^<http://www.w3.org/2001/XMLSchema#date> ; "
-        f"time:hasEnd/time:inXSDDate '2014-03-20'^^<http://www.w3.org/2001/XMLSchema#date>",
+        f"<{ID}time/iranian-year-1392> time:hasBeginning/time:inXSDDate '2013-03-21'^^xsd:date ; "
+        f"time:hasEnd/time:inXSDDate '2014-03-20'^^xsd:date",
 }
 
 
@@ -99,7 +102,8 @@ def test_no_noise_in_inferred_graph(kg, name):
 
 def test_interpretations_stay_out_of_stated_graph(kg):
     stated = "https://w3id.org/eurasia-kg/graph/sources/avim-2013-23"
-    assert kg.query(f"{PREFIXES} ASK {{ GRAPH <{stated}> {{ ?e ekg:visitor <{ID}person/ali-akbar-salehi> }} }}") is False
+    pattern = f"?e ekg:visitor <{ID}person/ali-akbar-salehi>"
+    assert kg.query(f"{PREFIXES} ASK {{ GRAPH <{stated}> {{ {pattern} }} }}") is False
 
 
 FROM_INTERPRETATIONS = "https://w3id.org/eurasia-kg/graph/inferred-from-interpretations"

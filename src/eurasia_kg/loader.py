@@ -229,10 +229,10 @@ def unknown_terms(parsed: Iterable[tuple[DataFile, Graph]], ontology: Graph) -> 
         seen: set[tuple[str, str]] = set()
         for _, p, o in graph:
             for term, role in ((p, "property"), (o, "class" if p == RDF.type else "value")):
-                if isinstance(term, URIRef) and str(term).startswith(ONTOLOGY_NS) and term not in known:
-                    if (str(term), role) not in seen:
-                        seen.add((str(term), role))
-                        problems.append(UnknownTerm(item.path, str(term), role))
+                if (isinstance(term, URIRef) and str(term).startswith(ONTOLOGY_NS) and term not in known
+                        and (str(term), role) not in seen):
+                    seen.add((str(term), role))
+                    problems.append(UnknownTerm(item.path, str(term), role))
     return problems
 
 

@@ -55,14 +55,16 @@ def parse_date(value: str, name: str) -> dt.date:
         raise NetworkError(f"{name} must be a date as YYYY-MM-DD, not {value!r}") from None
 
 
-def make_window(start: str | None = None, end: str | None = None, iranian_year: int | str | None = None) -> Window | None:
+def make_window(start: str | None = None, end: str | None = None,
+                iranian_year: int | str | None = None) -> Window | None:
     if iranian_year is not None:
         if start or end:
             raise NetworkError("give either --from/--to or --iranian-year, not both")
         try:
             year = int(iranian_year)
         except (TypeError, ValueError):
-            raise NetworkError(f"--iranian-year must be a Solar Hijri year such as 1391, not {iranian_year!r}") from None
+            raise NetworkError(
+                f"--iranian-year must be a Solar Hijri year such as 1391, not {iranian_year!r}") from None
         first, last = calendars.solar_hijri_year(year)
         return Window(first, last, f"Iranian year {year}")
     if start is None and end is None:
@@ -331,8 +333,10 @@ def to_rdf(network: Network, results: dict[str, dict], started: dt.datetime) -> 
         ox.Triple(activity, n(prov + "used"), n("https://w3id.org/eurasia-kg/dataset")),
         ox.Triple(activity, n(ekg + "includesInterpretations"),
                   lit(str(options.include_interpretations).lower(), datatype=n(xsd + "boolean"))),
-        ox.Triple(activity, n(ekg + "nodeCount"), lit(str(network.graph.number_of_nodes()), datatype=n(xsd + "integer"))),
-        ox.Triple(activity, n(ekg + "edgeCount"), lit(str(network.graph.number_of_edges()), datatype=n(xsd + "integer"))),
+        ox.Triple(activity, n(ekg + "nodeCount"),
+                  lit(str(network.graph.number_of_nodes()), datatype=n(xsd + "integer"))),
+        ox.Triple(activity, n(ekg + "edgeCount"),
+                  lit(str(network.graph.number_of_edges()), datatype=n(xsd + "integer"))),
         ox.Triple(activity, n(ekg + "parameter"), lit(f"weight={options.weight}")),
         ox.Triple(activity, n(ekg + "parameter"), lit(f"include_unnamed={str(options.include_unnamed).lower()}")),
         ox.Triple(activity, n(ekg + "parameter"), lit(f"louvain.seed={LOUVAIN_SEED}")),
