@@ -190,3 +190,14 @@ def _coerce(name: str, raw: str) -> Any:
     if kind in ("paths", "strs"):
         return tuple(p for p in raw.split(os.pathsep if kind == "paths" else ",") if p)
     return raw
+
+
+def settings_table() -> str:
+    """The settings as a Markdown table: docs/settings.md holds exactly this (a test checks)."""
+    lines = ["| Setting | CLI flag | Environment variable | Default | Commands | Meaning |",
+             "|---|---|---|---|---|---|"]
+    for s in SETTINGS:
+        default = "" if s.default in (None, ()) else str(s.default)
+        lines.append(f"| `{s.name}` | `--{s.name.replace('_', '-')}` | `EURASIA_KG_{s.name.upper()}` | "
+                     f"{('`' + default + '`') if default else '—'} | {s.scope} | {s.help} |")
+    return "\n".join(lines) + "\n"
