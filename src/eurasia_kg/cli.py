@@ -205,6 +205,91 @@ def _cell(value) -> str:
     return "" if value is None else str(value)
 
 
+def _open_merge_store(settings: Settings):
+    import pyoxigraph as ox
+
+    settings.store_dir.parent.mkdir(parents=True, exist_ok=True)
+    return ox.Store(str(settings.store_dir))
+
+
+def _validator(settings: Settings):
+    from rdflib import Graph
+
+    shapes = validation.load_shapes(settings.shapes_dir)
+    ontology = Graph()
+    for path in loader.rdf_files(settings.ontology_dir):
+        loader.parse_into(ontology, path)
+
+    def check(ntriples: str) -> tuple[bool, int, str]:
+        result = validation.validate(Graph().parse(data=ntriples, format="nt"), shapes, ontology)
+        return result.conforms, result.violations, result.summary()
+
+    return check
+
+
+def cmd_merge(args: argparse.Namespace) -> int:
+    from . import merge
+
+    settings = _settings_from(args)
+    if args.name and len(args.files) > 1:
+        print("error: --name names one source; merge several files one at a time, or without --name",
+              file=sys.stderr)
+        return EXIT_ERROR
+    store = _open_merge_store(settings)
+    if not any(True for _ in store.named_graphs()) and (settings.dist_dir / "eurasia-kg.nq").is_file():
+        merge.sync_curated(store, settings.dist_dir)
+    check = _validator(settings)
+    code = EXIT_OK
+    for path in args.files:
+        try:
+            result = merge.merge_file(store, path, args.name, args.format, settings.max_merge_bytes,
+                                      progress=merge.progress_bar if args.progress else None,
+                                      validate=check, strict=args.strict)
+        except merge.MergeError as exc:
+            print(f"error: {exc}\nnothing was changed in {settings.store_dir}", file=sys.stderr)
+            code = EXIT_ERROR
+            continue
+        for message in result.messages:
+            print(message)
+        if result.changed:
+            r = result.record
+            print(f"merged {r.name}: {r.triples} triples into <{r.graph}>"
+                  + ("" if r.conforms is None else f" (conforms: {str(r.conforms).lower()})"))
+    return code
+
+
+def cmd_sources(args: argparse.Namespace) -> int:
+    from . import merge
+
+    settings = _settings_from(args)
+    store = _open_merge_store(settings)
+    records = merge.read_sources(store)
+    if args.action == "list":
+        for r in records.values():
+            flag = "" if r.conforms in (None, True) else f"  [{r.violations} violations]"
+            print(f"{r.name}\t{r.triples} triples\t{r.merged_at}\t{r.file}{flag}")
+        if not records:
+            print("no merged sources")
+        return EXIT_OK
+    if not args.source:
+        print(f"error: 'sources {args.action}' needs a source name", file=sys.stderr)
+        return EXIT_ERROR
+    try:
+        if args.action == "show":
+            if args.source not in records:
+                raise merge.MergeError(f"no merged source named {args.source!r}; known sources: "
+                                       f"{', '.join(records) or 'none'}")
+            for key, value in records[args.source].__dict__.items():
+                print(f"{key}: {value}")
+        else:
+            removed = merge.remove_source(store, args.source)
+            print(f"removed {removed.name} ({removed.triples} triples, <{removed.graph}>)")
+    except merge.MergeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    return EXIT_OK
+
+
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="eurasia-kg", description=__doc__)
     main.add_argument("--version", action="version", version=f"eurasia-kg {__version__}")
@@ -256,6 +341,21 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output-file", dest="output_file", help="export: write to this file")
     _add_settings(p, "network")
     p.set_defaults(func=cmd_network)
+
+    p = sub.add_parser("merge", help="merge RDF files into the on-disk store, each as its own named graph")
+    p.add_argument("files", nargs="+", type=Path)
+    p.add_argument("--name", help="the source's name (default: from the file name)")
+    p.add_argument("--format", help="RDF format, overriding the file extension")
+    p.add_argument("--strict", action="store_true", help="reject a source that does not conform to the shapes")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True, help="show a progress bar")
+    _add_settings(p, "merge")
+    p.set_defaults(func=cmd_merge)
+
+    p = sub.add_parser("sources", help="list, show or remove merged sources")
+    p.add_argument("action", choices=("list", "show", "remove"))
+    p.add_argument("source", nargs="?")
+    _add_settings(p, "merge")
+    p.set_defaults(func=cmd_sources)
 
     p = sub.add_parser("stats", help="print counts of the built data")
     _add_settings(p, "build")
