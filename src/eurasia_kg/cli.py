@@ -290,6 +290,32 @@ def cmd_sources(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_push(args: argparse.Namespace) -> int:
+    import pyoxigraph as ox
+
+    from . import remote
+
+    settings = _settings_from(args)
+    if settings.store_dir.is_dir():
+        quads = list(ox.Store.read_only(str(settings.store_dir)))
+        origin = str(settings.store_dir)
+    elif (settings.dist_dir / "eurasia-kg.nq").is_file():
+        quads = list(ox.parse(path=str(settings.dist_dir / "eurasia-kg.nq"), format=ox.RdfFormat.N_QUADS))
+        origin = str(settings.dist_dir / "eurasia-kg.nq")
+    else:
+        print("error: nothing to push: no store and no built dist/; run 'eurasia-kg build' first", file=sys.stderr)
+        return EXIT_ERROR
+    try:
+        report = remote.push(quads, args.to, args.update_endpoint, args.auth, log=lambda m: print(m))
+    except remote.RemoteError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    methods = sorted(set(report.method.values()))
+    print(f"pushed {len(report.graphs)} graphs, {sum(report.graphs.values())} triples from {origin} "
+          f"to {args.to} ({', '.join(methods)})")
+    return EXIT_OK
+
+
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="eurasia-kg", description=__doc__)
     main.add_argument("--version", action="version", version=f"eurasia-kg {__version__}")
@@ -356,6 +382,15 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("source", nargs="?")
     _add_settings(p, "merge")
     p.set_defaults(func=cmd_sources)
+
+    p = sub.add_parser("push", help="copy every named graph to a triple store (Graph Store Protocol, "
+                                    "falling back to SPARQL Update)")
+    p.add_argument("--to", required=True, help="the store's Graph Store Protocol endpoint, e.g. "
+                   "http://127.0.0.1:7878/store (Oxigraph) or http://host:3030/ds/data (Fuseki)")
+    p.add_argument("--update-endpoint", help="its SPARQL Update endpoint (default: derived from --to)")
+    p.add_argument("--auth", help="user:password (HTTP Basic) or bearer:TOKEN")
+    _add_settings(p, "merge")
+    p.set_defaults(func=cmd_push)
 
     p = sub.add_parser("stats", help="print counts of the built data")
     _add_settings(p, "build")

@@ -1,0 +1,96 @@
+"""Outgrowing one machine: push to, and query, a real Oxigraph server started on 127.0.0.1."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from eurasia_kg import cli, remote
+from eurasia_kg.sparql import QueryRejected
+
+OXIGRAPH = shutil.which("oxigraph") or str(Path(sys.executable).with_name("oxigraph"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(url: str, seconds: float = 20) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer in {seconds} s")
+
+
+@pytest.fixture
+def oxigraph_server(tmp_path):
+    if not Path(OXIGRAPH).exists():
+        pytest.fail("the 'oxigraph' command (PyPI package oxigraph) is not installed; `make test` installs it")
+    port = free_port()
+    process = subprocess.Popen([OXIGRAPH, "serve", "--location", str(tmp_path / "oxigraph"), "--bind",
+                                f"127.0.0.1:{port}", "--union-default-graph"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(base + "/query?query=ASK%7B%7D")
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def local_sizes(dist: Path) -> dict[str, int]:
+    quads = ox.parse(path=str(dist / "eurasia-kg.nq"), format=ox.RdfFormat.N_QUADS)
+    return {g: len(set(ts)) for g, ts in remote.graphs_of(quads).items()}
+
+
+def test_push_with_the_graph_store_protocol(oxigraph_server, built, settings, capsys, tmp_path):
+    code = cli.main(["push", "--to", oxigraph_server + "/store", "--dist", str(settings.dist_dir),
+                     "--store", str(tmp_path / "no-store")])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "graph-store-protocol" in out
+    assert remote.remote_graph_sizes(oxigraph_server + "/query") == local_sizes(settings.dist_dir)
+
+
+def test_push_falls_back_to_sparql_update(oxigraph_server, built, settings, capsys, tmp_path):
+    code = cli.main(["push", "--to", oxigraph_server + "/no-graph-store-here", "--update-endpoint",
+                     oxigraph_server + "/update", "--dist", str(settings.dist_dir), "--store", str(tmp_path / "x")])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "falling back to SPARQL Update" in out and "sparql-update" in out
+    assert remote.remote_graph_sizes(oxigraph_server + "/query") == local_sizes(settings.dist_dir)
+
+
+def test_push_to_a_dead_endpoint_is_a_clear_error(built, settings, capsys, tmp_path):
+    url = f"http://127.0.0.1:{free_port()}/store"
+    code = cli.main(["push", "--to", url, "--dist", str(settings.dist_dir), "--store", str(tmp_path / "x")])
+    assert code == 2
+    assert url in capsys.readouterr().err
+
+
+def test_remote_engine_answers_like_the_embedded_one(oxigraph_server, built, settings, tmp_path):
+    cli.main(["push", "--to", oxigraph_server + "/store", "--dist", str(settings.dist_dir),
+              "--store", str(tmp_path / "x")])
+    engine = remote.RemoteEngine(oxigraph_server + "/query")
+    outcome = engine.run("SELECT ?name WHERE { ?p a ekg:Person ; foaf:name ?name } ORDER BY ?name", 100)
+    assert len(outcome.rows) == 15 and outcome.rows[0][0].value == "Abdolreza Sheikholeslami"
+    assert engine.run("ASK { ?s a ekg:Visit }", 10).boolean is True
+    graph = engine.run("CONSTRUCT { ?v ekg:visitor ?p } WHERE { ?v ekg:visitor ?p }", 1000)
+    assert graph.kind == "graph" and len(graph.triples) >= 10
+    with pytest.raises(QueryRejected):
+        engine.run("SELECT * WHERE { ?s ?p }", 10)
