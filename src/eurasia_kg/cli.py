@@ -7,9 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from rdflib import Graph
-
-from . import __version__, build, loader, store, validation
+from . import __version__, loader, store
 from .config import SETTINGS, Settings
 
 EXIT_OK = 0
@@ -39,6 +37,8 @@ def _add_settings(parser: argparse.ArgumentParser, *scopes: str) -> None:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    from . import build
+
     settings = _settings_from(args)
     try:
         report = build.build(settings, force=args.force, log=lambda m: print(m, file=sys.stderr))
@@ -55,6 +55,10 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from rdflib import Graph
+
+    from . import validation
+
     settings = _settings_from(args)
     data = Graph()
     try:
@@ -206,14 +210,15 @@ def _cell(value) -> str:
 
 
 def _open_merge_store(settings: Settings):
-    import pyoxigraph as ox
+    from . import merge
 
-    settings.store_dir.parent.mkdir(parents=True, exist_ok=True)
-    return ox.Store(str(settings.store_dir))
+    return merge.open_store(settings.store_dir)
 
 
 def _validator(settings: Settings):
     from rdflib import Graph
+
+    from . import validation
 
     shapes = validation.load_shapes(settings.shapes_dir)
     ontology = Graph()
@@ -238,11 +243,17 @@ def cmd_merge(args: argparse.Namespace) -> int:
     store = _open_merge_store(settings)
     if not any(True for _ in store.named_graphs()) and (settings.dist_dir / "eurasia-kg.nq").is_file():
         merge.sync_curated(store, settings.dist_dir)
-    check = _validator(settings)
+    del store
+    validator: list = []
+
+    def check():  # shapes and pySHACL load only when a source uses our vocabulary
+        if not validator:
+            validator.append(_validator(settings))
+        return validator[0]
     code = EXIT_OK
     for path in args.files:
         try:
-            result = merge.merge_file(store, path, args.name, args.format, settings.max_merge_bytes,
+            result = merge.merge_file(settings.store_dir, path, args.name, args.format, settings.max_merge_bytes,
                                       progress=merge.progress_bar if args.progress else None,
                                       validate=check, strict=args.strict)
         except merge.MergeError as exc:

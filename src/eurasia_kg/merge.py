@@ -15,8 +15,9 @@ import gzip
 import hashlib
 import io
 import re
+import shutil
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,6 +42,7 @@ RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 RDFS_LABEL = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
 EKG = "https://w3id.org/eurasia-kg/ontology#"
 XSD = "http://www.w3.org/2001/XMLSchema#"
+OWL = "http://www.w3.org/2002/07/owl#"
 
 
 class MergeError(Exception):
@@ -137,23 +139,6 @@ def _open(path: Path):
     return gzip.open(path, "rb") if path.suffix.lower() == ".gz" else path.open("rb")
 
 
-def _quads(path: Path, fmt: ox.RdfFormat, graph: ox.NamedNode, counter: list[int],
-           report: Callable[[int, int], None] | None) -> Iterator[ox.Quad]:
-    size = path.stat().st_size
-    raw = _open(path)
-    stream = io.BufferedReader(_Progress(raw, size, report)) if report else raw
-    try:
-        for item in ox.parse(stream, format=fmt, base_iri=path.resolve().as_uri()):
-            triple = item.triple if isinstance(item, ox.Quad) else item
-            counter[0] += 1
-            yield ox.Quad(triple.subject, triple.predicate, triple.object, graph)
-    except SyntaxError as exc:
-        line = f":{exc.lineno}" if exc.lineno else ""
-        raise MergeError(f"{path}{line}: cannot parse: {exc.msg}") from exc
-    finally:
-        raw.close()
-
-
 def read_sources(store: ox.Store) -> dict[str, SourceRecord]:
     query = f"""
         SELECT ?name ?graph ?file ?sha ?n ?time ?license ?conforms ?violations WHERE {{
@@ -204,16 +189,80 @@ def _license_term(value: str):
 
 
 def find_license(store: ox.Store, graph: str) -> str | None:
-    values = ", ".join(f"<{p}>" for p in LICENSE_PREDICATES)
-    for row in store.query(f"SELECT ?l WHERE {{ GRAPH <{graph}> {{ ?s ?p ?l FILTER(?p IN ({values})) }} }} LIMIT 1"):
-        return row["l"].value
+    for predicate in LICENSE_PREDICATES:  # one index lookup each, not a scan of the source
+        for row in store.query(f"SELECT ?l WHERE {{ GRAPH <{graph}> {{ ?s <{predicate}> ?l }} }} LIMIT 1"):
+            return row["l"].value
     return None
 
+def _backup_dir(store_dir: Path) -> Path:
+    return store_dir.with_name(store_dir.name + ".before-merge")
 
-def merge_file(store: ox.Store, path: Path, name: str | None = None, fmt_override: str | None = None,
+
+def _marker(store_dir: Path) -> Path:
+    return store_dir.with_name(store_dir.name + ".merge-in-progress")
+
+
+def recover(store_dir: Path) -> bool:
+    """Undo a merge that was interrupted (killed, power cut): put the pre-merge checkpoint back."""
+    marker, backup = _marker(store_dir), _backup_dir(store_dir)
+    if not marker.exists():
+        if backup.exists():
+            shutil.rmtree(backup)
+        return False
+    if backup.is_dir():
+        if store_dir.exists():
+            shutil.rmtree(store_dir)
+        backup.rename(store_dir)
+    marker.unlink()
+    return True
+
+
+def open_store(store_dir: Path) -> ox.Store:
+    """The on-disk store, after undoing any interrupted merge."""
+    store_dir = Path(store_dir)
+    recover(store_dir)
+    store_dir.parent.mkdir(parents=True, exist_ok=True)
+    return ox.Store(str(store_dir))
+
+
+class MergeStore:
+    """The store for one merge: a RocksDB checkpoint is taken first (hard links, cheap), the data
+    is bulk-loaded, and on any failure the checkpoint replaces the store. A marker file makes a
+    kill in mid-merge recoverable: the next ``open_store`` restores the checkpoint."""
+
+    def __init__(self, store_dir: Path):
+        self.dir = Path(store_dir)
+        self.store = open_store(self.dir)
+
+    def __enter__(self) -> MergeStore:
+        backup = _backup_dir(self.dir)
+        if backup.exists():
+            shutil.rmtree(backup)
+        self.store.flush()
+        self.store.backup(str(backup))
+        _marker(self.dir).write_text(str(backup))
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.store.flush()
+            _marker(self.dir).unlink()
+            shutil.rmtree(_backup_dir(self.dir), ignore_errors=True)
+            return
+        # RocksDB releases its lock only when the last reference goes; the traceback's frames hold some.
+        import gc
+        import traceback
+
+        traceback.clear_frames(tb)
+        del self.store
+        gc.collect()
+        recover(self.dir)
+
+
+def merge_file(store_dir: Path, path: Path, name: str | None = None, fmt_override: str | None = None,
                max_bytes: int = 2_000_000_000, progress: Callable[[int, int], None] | None = None,
-               validate: Callable[[str], tuple[bool, int, str]] | None = None,
-               strict: bool = False, validate_max_bytes: int = 50_000_000) -> MergeResult:
+               validate: Callable[[], Callable[[str], tuple[bool, int, str]]] | None = None,
+               strict: bool = False) -> MergeResult:
     """Merge one file as one source. Raises MergeError, with the store unchanged, on any refusal."""
     path = Path(path)
     if not path.is_file():
@@ -225,6 +274,7 @@ def merge_file(store: ox.Store, path: Path, name: str | None = None, fmt_overrid
         raise MergeError(str(exc)) from exc
     refuse_hostile(path, fmt, max_bytes)
     digest = sha256_of(path)
+    store = open_store(store_dir)
     existing = read_sources(store).get(name)
     if existing is not None:
         if existing.sha256 == digest:
@@ -232,55 +282,74 @@ def merge_file(store: ox.Store, path: Path, name: str | None = None, fmt_overrid
         raise MergeError(f"{path}: a source named {name!r} already holds other data; "
                          f"remove it first ('eurasia-kg sources remove {name}') or choose another --name")
     graph = source_graph(name)
-    if graph.startswith(GRAPH_BASE):
-        raise MergeError(f"{path}: merged data may not go into a curated graph")
+    del store
     record = SourceRecord(name, graph, str(path.resolve()), digest, 0,
                           dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat())
     messages: list[str] = []
-    if validate is not None:
-        if path.stat().st_size > validate_max_bytes:
-            if strict:
-                raise MergeError(f"{path}: rejected (--strict): too large to validate "
-                                 f"({path.stat().st_size} bytes > {validate_max_bytes})")
-            messages.append(f"{name}: not validated: larger than {validate_max_bytes} bytes")
-        else:
-            conforms, violations, summary = validate(_ntriples(path, fmt))
-            record.conforms, record.violations = conforms, violations
-            if not conforms:
-                if strict:
-                    raise MergeError(f"{path}: rejected (--strict): it does not conform to the shapes "
-                                     f"({violations} violations)\n{summary}")
-                messages.append(f"{name}: kept but flagged: {violations} SHACL violations\n{summary}")
-    counter = [0]
-    licence: list[str] = []
-
-    def stream() -> Iterator[ox.Quad]:
-        for quad in _quads(path, fmt, ox.NamedNode(graph), counter, progress):
-            if not licence and quad.predicate.value in LICENSE_PREDICATES:
-                licence.append(quad.object.value)
-            yield quad
-        if counter[0] == 0:
+    with MergeStore(store_dir) as handle:
+        _load(handle.store, path, fmt, graph, progress)
+        record.triples = _count(handle.store, graph)
+        if record.triples == 0:
             raise MergeError(f"{path}: refused: the file holds no triples")
-        record.triples = counter[0]
-        record.license = licence[0] if licence else None
-        yield from _metadata_quads(record)
-
-    store.extend(stream())  # one transaction: the source and its description, or nothing
-    store.flush()
+        record.license = find_license(handle.store, graph)
+        if validate is not None:
+            focus = _focus_ntriples(handle.store, graph)
+            if focus:
+                conforms, violations, summary = validate()(focus)
+                record.conforms, record.violations = conforms, violations
+                if not conforms:
+                    if strict:
+                        raise MergeError(f"{path}: rejected (--strict): it does not conform to the shapes "
+                                         f"({violations} violations)\n{summary}")
+                    messages.append(f"{name}: kept but flagged: {violations} SHACL violations\n{summary}")
+            else:
+                record.conforms, record.violations = True, 0
+        handle.store.extend(_metadata_quads(record))
     return MergeResult(record, changed=True, messages=messages)
 
 
-def _ntriples(path: Path, fmt: ox.RdfFormat) -> str:
-    with _open(path) as handle:
-        try:
-            return ox.serialize(ox.parse(handle, format=fmt, base_iri=path.resolve().as_uri()),
-                                format=ox.RdfFormat.N_TRIPLES).decode() if fmt not in (
-                ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG) else ox.serialize(
-                (q.triple for q in ox.parse(handle, format=fmt, base_iri=path.resolve().as_uri())),
-                format=ox.RdfFormat.N_TRIPLES).decode()
-        except SyntaxError as exc:
-            line = f":{exc.lineno}" if exc.lineno else ""
-            raise MergeError(f"{path}{line}: cannot parse: {exc.msg}") from exc
+def _load(store: ox.Store, path: Path, fmt: ox.RdfFormat, graph: str,
+          progress: Callable[[int, int], None] | None) -> None:
+    size = path.stat().st_size
+    raw = _open(path)
+    stream = io.BufferedReader(_Progress(raw, size, progress)) if progress else raw
+    base = path.resolve().as_uri()
+    try:
+        if fmt in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG):
+            # Named graphs of the file are folded into the source's graph.
+            target = ox.NamedNode(graph)
+            store.bulk_extend(ox.Quad(q.subject, q.predicate, q.object, target)
+                              for q in ox.parse(stream, format=fmt, base_iri=base))
+        else:
+            store.bulk_load(stream, format=fmt, base_iri=base, to_graph=ox.NamedNode(graph))
+    except SyntaxError as exc:
+        line = f":{exc.lineno}" if exc.lineno else ""
+        raise MergeError(f"{path}{line}: cannot parse: {exc.msg}") from exc
+    except OSError as exc:
+        raise MergeError(f"{path}: {exc.strerror or exc}") from exc
+    finally:
+        raw.close()
+
+
+def _count(store: ox.Store, graph: str) -> int:
+    for row in store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"):
+        return int(row["n"].value)
+    return 0
+
+
+def _focus_ntriples(store: ox.Store, graph: str) -> str:
+    """The part of a source the shapes can apply to: resources typed with, or described by, terms of
+    our ontology, with their statements. Empty for data that uses none of our terms."""
+    # Our properties come from the ontology graph, so each is an index lookup rather than a scan.
+    properties = " ".join(f"<{row['p'].value}>" for row in store.query(
+        f"SELECT DISTINCT ?p WHERE {{ GRAPH <{GRAPH_BASE}ontology> {{ ?p a ?kind "
+        f"FILTER(STRSTARTS(STR(?p), \"{EKG}\") && ?kind IN (<{OWL}ObjectProperty>, <{OWL}DatatypeProperty>)) }} }}"))
+    by_property = f"UNION {{ VALUES ?q {{ {properties} }} ?s ?q ?x }}" if properties else ""
+    result = store.query(f"""CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{
+        {{ SELECT DISTINCT ?s WHERE {{ {{ ?s a ?t FILTER(STRSTARTS(STR(?t), "{EKG}")) }} {by_property} }} }}
+        ?s ?p ?o }} }}""")
+    triples = list(result)
+    return ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).decode() if triples else ""
 
 
 def remove_source(store: ox.Store, name: str) -> SourceRecord:
