@@ -14,22 +14,24 @@ class Format:
     media_type: str
     engine_name: str  # the serialiser's name for it
     suffix: str
+    names: tuple[str, ...] = ()  # other names clients give in ?format= (SPARQLWrapper, Virtuoso, Fuseki)
 
 
 # SELECT and ASK results. Order is the server's preference when the client accepts anything.
 RESULT_FORMATS: tuple[Format, ...] = (
-    Format("json", "application/sparql-results+json", "json", ".srj"),
-    Format("xml", "application/sparql-results+xml", "xml", ".srx"),
+    Format("json", "application/sparql-results+json", "json", ".srj",
+           ("sparql-results+json", "application/json")),
+    Format("xml", "application/sparql-results+xml", "xml", ".srx", ("sparql-results+xml", "application/xml")),
     Format("csv", "text/csv", "csv", ".csv"),
-    Format("tsv", "text/tab-separated-values", "tsv", ".tsv"),
+    Format("tsv", "text/tab-separated-values", "tsv", ".tsv", ("tab-separated-values",)),
     Format("html", "text/html", "html", ".html"),
 )
 # CONSTRUCT and DESCRIBE results, and Linked Data documents.
 GRAPH_FORMATS: tuple[Format, ...] = (
-    Format("ttl", "text/turtle", "turtle", ".ttl"),
-    Format("nt", "application/n-triples", "nt", ".nt"),
-    Format("jsonld", "application/ld+json", "json-ld", ".jsonld"),
-    Format("rdfxml", "application/rdf+xml", "xml", ".rdf"),
+    Format("ttl", "text/turtle", "turtle", ".ttl", ("application/turtle", "application/x-turtle")),
+    Format("nt", "application/n-triples", "nt", ".nt", ("ntriples", "n-triples", "text/plain")),
+    Format("jsonld", "application/ld+json", "json-ld", ".jsonld", ("json", "application/json")),
+    Format("rdfxml", "application/rdf+xml", "xml", ".rdf", ("rdf+xml", "rdf/xml", "rdf", "application/xml")),
     Format("trig", "application/trig", "trig", ".trig"),
     Format("html", "text/html", "html", ".html"),
 )
@@ -54,22 +56,27 @@ class NotAcceptable(Exception):
 
 
 def by_key(formats: tuple[Format, ...], key: str) -> Format | None:
-    key = key.lower().lstrip(".")
+    key = key.strip().lower().lstrip(".")
     for fmt in formats:
-        if key in (fmt.key, fmt.media_type, fmt.suffix.lstrip("."), fmt.engine_name):
+        if key in (fmt.key, fmt.media_type, fmt.suffix.lstrip("."), fmt.engine_name, *fmt.names):
             return fmt
     return None
 
 
-def negotiate(accept_header: str | None, formats: tuple[Format, ...], format_param: str | None = None,
-              html: bool = True) -> Format:
-    """The format to answer in: an explicit ?format= wins, then the Accept header (q-values honoured)."""
+def negotiate(accept_header: str | None, formats: tuple[Format, ...],
+              format_param: str | list[str] | tuple[str, ...] | None = None, html: bool = True) -> Format:
+    """The format to answer in: an explicit ?format= wins, then the Accept header (q-values honoured).
+
+    ``format_param`` may hold several values (SPARQLWrapper sends two spellings); the first one that
+    names a format on offer wins. A value that names none is not an error: the non-standard
+    parameter is then ignored and the Accept header decides.
+    """
     offered = formats if html else tuple(f for f in formats if f.key != "html")
-    if format_param:
-        fmt = by_key(formats, format_param) or by_key(formats, ALIASES.get(format_param, format_param))
-        if fmt is None:
-            raise NotAcceptable(offered)
-        return fmt
+    values = [format_param] if isinstance(format_param, str) else list(format_param or ())
+    for value in values:
+        fmt = by_key(offered, value) if value else None
+        if fmt is not None:
+            return fmt
     if not accept_header or not accept_header.strip():
         return offered[0]
     accept = parse_accept_header(accept_header, MIMEAccept)

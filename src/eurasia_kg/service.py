@@ -102,10 +102,8 @@ class KnowledgeService:
         ``using`` and ``using_named`` are the protocol's using-graph-uri and using-named-graph-uri.
         """
         store = self._store()
-        if len(text) > self.max_query_length:
-            raise ServiceError("rejected", f"the update is {len(text)} characters long; "
-                               f"the limit is {self.max_query_length}")
         try:
+            sparql.check_update(text, self.max_query_length, self.service_allowlist)
             text = sparql.with_update_dataset(text, using or [], using_named or [])
         except sparql.QueryRejected as exc:
             raise ServiceError("rejected", str(exc)) from exc
@@ -141,7 +139,7 @@ class KnowledgeService:
 
     # --- SPARQL ---------------------------------------------------------------
 
-    def query(self, text: str, accept: str | None = None, format_param: str | None = None,
+    def query(self, text: str, accept: str | None = None, format_param: str | tuple[str, ...] | None = None,
               default_graphs: list[str] | None = None, named_graphs: list[str] | None = None,
               base_iri: str | None = None) -> Answer:
         """Answer a query in the negotiated format. ``default_graphs``/``named_graphs`` are the
@@ -159,6 +157,16 @@ class KnowledgeService:
         if fmt.key == "html":
             return Answer(fmt.media_type, format_key="html", html=_html_view(outcome), truncated=outcome.truncated)
         return Answer(fmt.media_type, sparql.serialise(outcome, fmt), fmt.key, truncated=outcome.truncated)
+
+    def run_plugin(self, target: str, *args):
+        """Run ``module:function(service, *args)`` in the worker: other modules' views (the network
+        view) reach the store this way without this class knowing about them."""
+        import importlib
+
+        module, name = target.split(":")
+        if not module.startswith("eurasia_kg."):
+            raise ServiceError("rejected", f"unknown plugin {target!r}")
+        return getattr(importlib.import_module(module), name)(self, *args)
 
     # --- Linked Data ----------------------------------------------------------
 

@@ -22,6 +22,9 @@ from .negotiation import Format
 UPDATE_KEYWORDS = frozenset({"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH"})
 
 
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
+
 class QueryRejected(Exception):
     """A query refused before running: malformed, an update, too long, or a forbidden SERVICE."""
 
@@ -113,11 +116,22 @@ def _prologue(found: list[Token]) -> tuple[dict[str, str], str | None, int]:
 
 def service_endpoints(query: str) -> list[str | None]:
     """The endpoint of every SERVICE in the query, prefixed names expanded; None for a variable."""
-    found = tokens(query)
+    return _iris_after(query, "SERVICE")
+
+
+def load_sources(update: str) -> list[str | None]:
+    """The document every LOAD in the update would fetch."""
+    return _iris_after(update, "LOAD")
+
+
+def _iris_after(text: str, keyword: str) -> list[str | None]:
+    """The IRI after each ``keyword`` [SILENT]: relative IRIs resolved, prefixed names expanded; None
+    when something else follows (a variable)."""
+    found = tokens(text)
     prefixes, base, _ = _prologue(found)
     endpoints: list[str | None] = []
     for i, token in enumerate(found):
-        if token.kind != "word" or token.text.upper() != "SERVICE":
+        if token.kind != "word" or token.text.upper() != keyword:
             continue
         j = i + 1
         if j < len(found) and found[j].kind == "word" and found[j].text.upper() == "SILENT":
@@ -142,6 +156,11 @@ def allowed_endpoint(endpoint: str, allowlist: tuple[str, ...]) -> bool:
                                   and (prefix[-1] in "/?#" or endpoint[len(prefix)] in "/?#")):
             return True
     return False
+
+
+def has_dataset_clause(query: str) -> bool:
+    """Whether the query names its own dataset (FROM or FROM NAMED)."""
+    return any(t.kind == "word" and t.depth == 0 and t.text.upper() == "FROM" for t in tokens(query))
 
 
 def is_update(text: str) -> bool:
@@ -199,6 +218,20 @@ def check_query(query: str, max_length: int, service_allowlist: tuple[str, ...])
                                 "endpoint is in the configured allowlist")
 
 
+def check_update(update: str, max_length: int, allowlist: tuple[str, ...]) -> None:
+    """Refusals for an update: too long, or a SERVICE or LOAD that would reach a server not allowed."""
+    if len(update) > max_length:
+        raise QueryRejected(f"the update is {len(update)} characters long; the limit is {max_length}")
+    for endpoint in service_endpoints(update):
+        if endpoint is None or not allowed_endpoint(endpoint, allowlist):
+            raise QueryRejected(f"SERVICE <{endpoint or '?'}> is not allowed: federated queries are off unless "
+                                "the endpoint is in the configured allowlist")
+    for source in load_sources(update):
+        if source is None or not allowed_endpoint(source, allowlist):
+            raise QueryRejected(f"LOAD <{source or '?'}> is not allowed: the server fetches only from the "
+                                "configured allowlist")
+
+
 class OxigraphEngine:
     name = "oxigraph"
 
@@ -221,7 +254,7 @@ class OxigraphEngine:
         if default_graphs is not None or named_graphs is not None:
             kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graphs or ()]
             kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs or ()]
-        else:
+        elif not has_dataset_clause(query):  # the union default graph would override FROM and FROM NAMED
             kwargs["use_default_graph_as_union"] = self.union_default_graph
         try:
             result = self.store.query(query, **kwargs)
@@ -257,7 +290,11 @@ class RdflibEngine:
     name = "rdflib"
 
     def __init__(self, dataset: Dataset):
+        import rdflib.plugins.sparql
+
         self.dataset = dataset
+        # FROM <iri> must name a graph of the dataset, never make rdflib fetch the IRI from the web.
+        rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS = False
 
     @classmethod
     def from_file(cls, path: Path, union_default_graph: bool = True) -> RdflibEngine:
@@ -326,6 +363,8 @@ def to_rdflib(term):
         return BNode(term.value)
     if term.language:
         return Literal(term.value, lang=term.language)
+    if term.datatype.value == XSD_STRING:  # a simple literal (RDF 1.1): written without a datatype
+        return Literal(term.value)
     return Literal(term.value, datatype=URIRef(term.datatype.value))
 
 

@@ -96,8 +96,12 @@ class WorkerPool:
         if not worker.conn.poll(timeout):
             worker.kill()
             raise WorkerFailed("a query worker did not start in time")
-        status, _ = worker.conn.recv()
+        try:
+            status, _ = worker.conn.recv()
+        except (EOFError, OSError):
+            status = "dead"
         if status != "ready":
+            worker.kill()
             raise WorkerFailed("a query worker failed to start")
 
     def _replace(self, dead: _Worker) -> None:
@@ -185,6 +189,14 @@ class WorkerPool:
 
             raise ServiceError(*payload)
         raise WorkerFailed(payload)
+
+    def live_workers(self) -> int:
+        """Workers started and alive (busy or idle); replacements count once they have started."""
+        with self._lock:
+            return sum(1 for worker in self._all if worker.process.is_alive())
+
+    def idle_workers(self) -> int:
+        return self._idle.qsize()
 
     def close(self) -> None:
         self._closed = True

@@ -137,12 +137,13 @@ def create_app(config: Settings | dict | None = None) -> Flask:
          expose_headers=["ETag", "Last-Modified", "X-Result-Truncated"])
     metrics.install(app)
 
-    from . import resource_views, sparql_views, ui_views, validate_views
+    from . import network_views, resource_views, sparql_views, ui_views, validate_views
 
     app.register_blueprint(sparql_views.bp)
     app.register_blueprint(resource_views.bp)
     app.register_blueprint(validate_views.bp)
     app.register_blueprint(ui_views.bp)
+    app.register_blueprint(network_views.bp)
 
     @app.before_request
     def _start_timer() -> None:

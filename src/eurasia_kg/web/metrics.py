@@ -53,5 +53,4 @@ def install(app: Flask) -> None:
 
 @bp.get("/metrics")
 def metrics_view() -> Response:
-    return Response(generate_latest(current().registry), mimetype=CONTENT_TYPE_LATEST.split(";")[0],
-                    headers={"Content-Type": CONTENT_TYPE_LATEST})
+    return Response(generate_latest(current().registry), content_type=CONTENT_TYPE_LATEST)

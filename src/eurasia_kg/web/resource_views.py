@@ -12,7 +12,7 @@ from ..config import ID_BASE
 from ..service import ServiceError
 from ..workers import Busy, CallTimeout, WorkerFailed
 from . import state
-from .sparql_views import STATUS, error
+from .sparql_views import STATUS, error, etag_matches
 
 bp = Blueprint("resources", __name__)
 RDF_SUFFIXES = {f.suffix: f for f in negotiation.GRAPH_FORMATS if f.key != "html"}
@@ -39,8 +39,9 @@ def resource(rest: str) -> Response:
             fmt = negotiation.by_key(negotiation.GRAPH_FORMATS, "html")
     iri = ID_BASE + rest
     etag = state().etag_for("resource", iri, fmt.key)
-    if etag in request.if_none_match:
-        return Response(status=304, headers={"ETag": etag, "Vary": "Accept"})
+    if etag_matches(etag):
+        return Response(status=304, headers={"ETag": etag, "Vary": "Accept",
+                                             "Last-Modified": state().last_modified_http})
     try:
         if fmt.key == "html":
             view = _call("describe", iri)

@@ -126,7 +126,7 @@ def sparql() -> Response:
 def run_query(query: str, defaults: list[str], named: list[str]) -> Response:
     app_state = state()
     accept = request.headers.get("Accept")
-    format_param = request.args.get("format")
+    format_param = tuple(request.args.getlist("format"))
     every_format = negotiation.RESULT_FORMATS + negotiation.GRAPH_FORMATS
     try:  # refuse an unmeetable Accept before running the query
         negotiation.negotiate(accept, every_format, format_param)
@@ -137,7 +137,7 @@ def run_query(query: str, defaults: list[str], named: list[str]) -> Response:
     key = ("sparql", query, accept, format_param, tuple(defaults), tuple(named), base_iri)
     etag = app_state.etag_for(*key)
     cacheable = request.method in ("GET", "HEAD")
-    if cacheable and etag in request.if_none_match:
+    if cacheable and etag_matches(etag):
         return _not_modified(etag)
     cached = app_state.cache.get(key)
     if cached is not None:
@@ -177,6 +177,11 @@ def _respond(answer: Answer, etag: str, cacheable: bool, query: str) -> Response
     return response
 
 
+def etag_matches(etag: str) -> bool:
+    """Whether If-None-Match names ``etag`` (a quoted tag, as sent in ETag), by weak comparison (RFC 9110)."""
+    return request.if_none_match.contains_weak(etag.strip('"'))
+
+
 def _not_modified(etag: str) -> Response:
     response = Response(status=304)
     response.headers["ETag"] = etag
@@ -195,7 +200,7 @@ def service_description() -> Response:
     app_state = state()
     accept = request.headers.get("Accept") or ""
     try:
-        fmt = negotiation.negotiate(accept, negotiation.GRAPH_FORMATS, request.args.get("format"))
+        fmt = negotiation.negotiate(accept, negotiation.GRAPH_FORMATS, request.args.getlist("format"))
     except negotiation.NotAcceptable as exc:
         return error(406, str(exc))
     if fmt.key == "html":
@@ -206,6 +211,11 @@ def service_description() -> Response:
     graph.add((service, RDF.type, SD.Service))
     graph.add((service, SD.endpoint, service))
     graph.add((service, SD.supportedLanguage, SD.SPARQL11Query))
+    if app_state.settings.update_token:  # updates have their own endpoint, described beside this one
+        update_service = URIRef(url_for("sparql.update", _external=True))
+        graph.add((update_service, RDF.type, SD.Service))
+        graph.add((update_service, SD.endpoint, update_service))
+        graph.add((update_service, SD.supportedLanguage, SD.SPARQL11Update))
     for f in negotiation.RESULT_FORMATS + negotiation.GRAPH_FORMATS:
         if f.key != "html":
             graph.add((service, SD.resultFormat, URIRef(_format_iri(f))))
@@ -247,7 +257,7 @@ def update() -> Response:
     if not token:
         return error(404, "SPARQL Update is turned off on this server (no update token is configured)")
     given = request.headers.get("Authorization", "")
-    if not hmac.compare_digest(given, f"Bearer {token}"):
+    if not hmac.compare_digest(given.encode("utf-8", "replace"), f"Bearer {token}".encode()):  # bytes: any header
         response = error(401, "SPARQL Update needs 'Authorization: Bearer <token>'")
         response.headers["WWW-Authenticate"] = 'Bearer realm="eurasia-kg update"'
         return response
@@ -283,7 +293,7 @@ def update() -> Response:
     return Response(status=204)
 
 
-@bp.errorhandler(413)
+@bp.app_errorhandler(413)
 def too_large(_exc) -> Response:
     return error(413, f"the request body is larger than {state().settings.max_body} bytes")
 

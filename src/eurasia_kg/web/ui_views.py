@@ -27,6 +27,17 @@ LABELS = {"json": "JSON", "xml": "XML", "csv": "CSV", "tsv": "TSV", "ttl": "Turt
           "jsonld": "JSON-LD", "rdfxml": "RDF/XML", "trig": "TriG"}
 QUERY_FORM = re.compile(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.IGNORECASE)
 IRI_OR_COMMENT = re.compile(r"<[^<>\s]*>|#[^\n]*")
+# IRIs, strings and comments (skipped), or the prefix of a prefixed name (captured); ui.js has the same pattern.
+TOKENS = re.compile(
+    r"<[^<>\"{}|^`\\\s]*>"
+    r'|"""[\s\S]*?"""' r"|'''[\s\S]*?'''"
+    r'|"(?:[^"\\\n]|\\.)*"' r"|'(?:[^'\\\n]|\\.)*'"
+    r"|#[^\n]*"
+    r"|(^|[^\w:?$.\-])([A-Za-z][\w\-]*(?:\.[\w\-]+)*)?:",
+    re.ASCII,
+)
+DECLARED = re.compile(r"\bPREFIX\s+([A-Za-z][\w\-]*(?:\.[\w\-]+)*)?:", re.IGNORECASE | re.ASCII)
+SPARQL_PATH = "/sparql"
 
 DEFAULT_QUERY = """\
 PREFIX ekg: <https://w3id.org/eurasia-kg/ontology#>
@@ -61,6 +72,18 @@ def query_kind(query: str) -> str:
     return "graph" if match and match.group(1).upper() in ("CONSTRUCT", "DESCRIBE") else "results"
 
 
+def with_prefixes(query: str, prefixes: dict[str, str] = PREFIXES) -> str:
+    """The query with a PREFIX line added for each pre-declared prefix it uses but does not declare."""
+    declared = {m.group(1) or "" for m in DECLARED.finditer(query)}
+    missing = []
+    for match in TOKENS.finditer(query):
+        name = match.group(2)
+        if match.group(1) is not None and name is not None and name not in declared and name in prefixes:
+            declared.add(name)
+            missing.append(f"PREFIX {name}: <{prefixes[name]}>\n")
+    return "".join(missing) + query
+
+
 def example_queries(queries_dir: Path) -> list[dict]:
     """The competency queries, with the title and description from their header comments."""
     examples = []
@@ -84,7 +107,8 @@ def index() -> Response:
     config = {"prefixes": PREFIXES, "idBase": ID_BASE, "ontologyNs": ONTOLOGY_NS, "defaultQuery": DEFAULT_QUERY,
               "formats": formats}
     body = render_template("index.html", examples=examples, prefixes=PREFIXES, query=query, ui_config=config,
-                           formats=formats[query_kind(query)], yasgui_js=YASGUI_JS, yasgui_css=YASGUI_CSS,
+                           prefixed_query=with_prefixes(query), formats=formats[query_kind(query)],
+                           sparql_path=SPARQL_PATH, yasgui_js=YASGUI_JS, yasgui_css=YASGUI_CSS,
                            yasgui_version=YASGUI_VERSION)
     return Response(body, mimetype="text/html")
 

@@ -26,6 +26,19 @@ REPORT_FORMATS = (
 )
 
 
+def _parse_error(fmt: negotiation.Format, exc: loader.DataFileError) -> Response:
+    """400 naming the line (and column) of the parse error, as JSON for JSON clients, else plain text."""
+    where = ""
+    if exc.line is not None:
+        where = f"line {exc.line}" + (f", column {exc.column}" if exc.column is not None else "") + ": "
+    message = f"cannot parse the data: {where}{exc.message}"
+    if fmt.key == "json":
+        response = jsonify({"error": message, "line": exc.line, "column": exc.column})
+        response.status_code = 400
+        return response
+    return error(400, message)
+
+
 @bp.get("/validate")
 def validate_form() -> Response:
     return Response(render_template("validate.html", result=None), mimetype="text/html")
@@ -50,11 +63,13 @@ def validate() -> Response:
                          + ", ".join(sorted(CONTENT_TYPES)) + ", or give ?format=")
         name = f"request-body{extension or ''}"
     graph = Graph()
+    # Anchored at the root, so that relative IRIs in the data do not resolve against the server's directory.
+    path = Path("/") / name
     try:
-        rdflib_fmt, ox_fmt = loader.format_of(Path(name), declared)
-        loader.parse_bytes(graph, data, Path(name), rdflib_fmt, ox_fmt)
+        rdflib_fmt, ox_fmt = loader.format_of(path, declared)
+        loader.parse_bytes(graph, data, path, rdflib_fmt, ox_fmt)
     except loader.DataFileError as exc:
-        return error(400, f"cannot parse the data: {exc}")
+        return _parse_error(fmt, exc)
     app_state = state()
     result = validation.validate(graph, app_state.shapes, app_state.ontology)
     if fmt.key == "json":

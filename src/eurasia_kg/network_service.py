@@ -1,0 +1,236 @@
+"""The network as the web view asks for it: run inside a query worker, next to the store.
+
+The views call these functions through ``KnowledgeService.run_plugin`` (for example
+``pool.call("run_plugin", "eurasia_kg.network_service:network_json", params)``); each takes the
+service and a dict of plain request parameters, and returns plain, picklable values. Bad input is
+raised as ``ServiceError("rejected", …)`` carrying the ``NetworkError`` message, which lists the
+accepted values; the views turn it into an HTTP 400.
+
+The network itself is ``network.build_network`` over the same SPARQL queries as the CLI, so the API,
+the page, the exports and ``eurasia-kg network`` always agree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+
+from . import network as N
+from . import sparql
+from .service import ServiceError
+
+# Parameters of /network/graph.json and /network/export.* (neighbourhood.json adds node and radius).
+FILTER_PARAMS = ("edges", "from", "to", "iranian-year", "unnamed", "institutions", "interpretations", "weight")
+GRAPH_PARAMS = (*FILTER_PARAMS, "measure")
+NEIGHBOURHOOD_PARAMS = (*GRAPH_PARAMS, "node", "radius")
+DEFAULT_MEASURE = "degree"
+TRUE = ("1", "true", "yes", "on")
+FALSE = ("0", "false", "no", "off")
+MAX_RADIUS = 3
+EXPORT_MEDIA_TYPES = {
+    "gexf": ("application/gexf+xml", "gexf"),
+    "graphml": ("application/graphml+xml", "graphml"),
+    "cytoscape": ("application/json", "cyjs"),
+    "csv": ("text/csv; charset=utf-8", "csv"),
+    "json": ("application/json", "json"),
+}
+
+
+# --- Entry points (called in a worker through KnowledgeService.run_plugin) ----------------
+
+def network_json(service: Any, params: dict) -> dict:
+    """Nodes (with the chosen measure's value) and edges (with their events, dates and quotes)."""
+    return _rejecting(_network_json, service, params)
+
+
+def network_export(service: Any, params: dict) -> dict:
+    """The network in one of the export formats: {"body": bytes, "media_type", "filename"}."""
+    return _rejecting(_network_export, service, params)
+
+
+def neighbourhood_json(service: Any, params: dict) -> dict:
+    """A person's neighbourhood: the people within ``radius`` links (default 1), and the links among them."""
+    return _rejecting(_neighbourhood_json, service, params)
+
+
+def _rejecting(function, service: Any, params: dict):
+    try:
+        return function(service, params)
+    except N.NetworkError as exc:
+        raise ServiceError("rejected", str(exc)) from None
+
+
+# --- Parameters -----------------------------------------------------------------------------
+
+def check_params(params: dict, accepted: tuple[str, ...]) -> None:
+    unknown = sorted(k for k in params if k not in accepted and k != "queries_dir")
+    if unknown:
+        raise N.NetworkError(f"unknown parameter {', '.join(unknown)}; accepted: {', '.join(accepted)}")
+
+
+def _flag(params: dict, name: str, default: bool) -> bool:
+    value = params.get(name)
+    if value is None or value == "":
+        return default
+    if str(value).lower() in TRUE:
+        return True
+    if str(value).lower() in FALSE:
+        return False
+    raise N.NetworkError(f"{name} must be a yes/no flag, not {value!r}; accepted: {', '.join(TRUE + FALSE)}")
+
+
+def _window(params: dict) -> N.Window | None:
+    start = params.get("from") or None
+    end = params.get("to") or None
+    year = params.get("iranian-year") or None
+    if year is not None and (start or end):
+        raise N.NetworkError("give either from/to or iranian-year, not both")
+    if year is not None:
+        try:
+            number = int(str(year).strip())
+        except ValueError:
+            raise N.NetworkError(f"iranian-year must be a Solar Hijri year such as 1391, not {year!r}") from None
+        try:
+            return N.make_window(iranian_year=number)
+        except (ValueError, OverflowError) as exc:
+            if isinstance(exc, N.NetworkError):
+                raise
+            raise N.NetworkError(f"iranian-year {number} is out of range; accepted: a Solar Hijri year "
+                                 "from 1 to 9377") from None
+    if start:
+        N.parse_date(start, "from")
+    if end:
+        N.parse_date(end, "to")
+    return N.make_window(start, end)
+
+
+def options_from(params: dict) -> N.Options:
+    """Options for ``build_network`` from request parameters (strings), with HTTP parameter names in errors."""
+    edges = params.get("edges")
+    kinds = N.EDGE_KINDS if edges is None else tuple(str(edges).split(","))
+    return N.Options(kinds=kinds, window=_window(params),
+                     include_unnamed=_flag(params, "unnamed", True),
+                     include_institutions=_flag(params, "institutions", False),
+                     include_interpretations=_flag(params, "interpretations", False),
+                     weight=params.get("weight") or "events")
+
+
+def measure_from(params: dict) -> str:
+    measure = params.get("measure") or DEFAULT_MEASURE
+    return N.check_measures([measure])[0] if measure.strip() else DEFAULT_MEASURE
+
+
+# --- The store ------------------------------------------------------------------------------
+
+def engine_select(engine: Any) -> N.Select:
+    """``network.Select`` over the service's engine: pyoxigraph directly, or rdflib through ``engine.run``."""
+    if isinstance(engine, sparql.OxigraphEngine):
+        return N.store_select(engine.store)
+    everything: list[str] = []
+
+    def select(query: str, graphs: list[str] | None) -> tuple[list[str], list[list]]:
+        if graphs is None and not everything and "GRAPH ?g" not in query:
+            everything.extend(N.graph_names(select))
+        outcome = engine.run(query, 10**9, graphs if graphs is not None else (everything or None))
+        return outcome.variables, [[N._value(term) for term in row] for row in outcome.rows]
+
+    return select
+
+
+@lru_cache(maxsize=8)
+def _queries(directory: str) -> dict[str, str]:
+    queries = N.load_queries(Path(directory))
+    if not queries:
+        raise N.NetworkError(f"no network queries in {directory}")
+    return queries
+
+
+def build(service: Any, params: dict) -> N.Network:
+    options = options_from(params)
+    queries_dir = params.get("queries_dir") or str(Path(__file__).resolve().parents[2] / "queries" / "network")
+    return N.build_network(engine_select(service.engine), _queries(str(queries_dir)), options)
+
+
+# --- Answers --------------------------------------------------------------------------------
+
+def _graph_answer(network: N.Network, graph: nx.Graph, measure: str, values: dict) -> dict:
+    options = network.options
+    nodes = []
+    for node, data in sorted(graph.nodes(data=True), key=lambda item: item[0]):
+        nodes.append({"id": node, "label": data.get("label", node), "country": data.get("country", ""),
+                      "unnamed": bool(data.get("unnamed", False)), "kind": data.get("kind", "person"),
+                      "value": float(values.get(node, 0) or 0)})
+    edges = []
+    for source, target, data in sorted(graph.edges(data=True), key=lambda e: tuple(sorted(e[:2]))):
+        source, target = sorted((source, target))
+        events = [{"iri": e, "label": network.events.get(e, {}).get("label", e),
+                   "start": network.events.get(e, {}).get("start"), "end": network.events.get(e, {}).get("end"),
+                   "wording": network.events.get(e, {}).get("wording"),
+                   "date_interpreted": bool(network.events.get(e, {}).get("date_interpreted", False)),
+                   "quotes": list(network.events.get(e, {}).get("quotes", []))} for e in data["events"]]
+        edges.append({"id": f"{source} {target}", "source": source, "target": target, "kinds": list(data["kinds"]),
+                      "weight": float(data["weight"]), "events": events})
+    window = options.window
+    return {
+        "measure": measure,
+        "options": {"edges": list(options.kinds), "unnamed": options.include_unnamed,
+                    "institutions": options.include_institutions,
+                    "interpretations": options.include_interpretations, "weight": options.weight,
+                    "window": None if window is None else {"start": _iso(window.start), "end": _iso(window.end),
+                                                           "label": window.label}},
+        "nodes": nodes,
+        "edges": edges,
+    }
+
+
+def _iso(day) -> str | None:
+    return None if day in (dt.date.min, dt.date.max) else day.isoformat()
+
+
+def _network_json(service: Any, params: dict) -> dict:
+    check_params(params, GRAPH_PARAMS)
+    measure = measure_from(params)
+    network = build(service, params)
+    values = N.compute_measures(network.graph, [measure])[measure]
+    return _graph_answer(network, network.graph, measure, values)
+
+
+def _network_export(service: Any, params: dict) -> dict:
+    fmt = params.get("format", "")
+    if fmt not in N.EXPORT_FORMATS:
+        raise N.NetworkError(f"unknown export format {fmt!r}; accepted: {', '.join(N.EXPORT_FORMATS)}")
+    rest = {k: v for k, v in params.items() if k != "format"}
+    check_params(rest, GRAPH_PARAMS)
+    measure_from(rest)  # the page passes its query string on; the measure is checked, not exported
+    network = build(service, rest)
+    media_type, suffix = EXPORT_MEDIA_TYPES[fmt]
+    return {"body": N.export(network, fmt), "media_type": media_type, "filename": f"eurasia-kg-network.{suffix}"}
+
+
+def _neighbourhood_json(service: Any, params: dict) -> dict:
+    check_params(params, NEIGHBOURHOOD_PARAMS)
+    node = (params.get("node") or "").strip()
+    if not node:
+        raise N.NetworkError("give the node: node=<IRI of a person>")
+    radius_text = params.get("radius") or "1"
+    try:
+        radius = int(radius_text)
+    except ValueError:
+        radius = -1
+    if not 1 <= radius <= MAX_RADIUS:
+        raise N.NetworkError(f"radius must be a whole number from 1 to {MAX_RADIUS}, not {radius_text!r}")
+    measure = measure_from(params)
+    network = build(service, params)
+    graph = nx.ego_graph(network.graph, node, radius=radius) if node in network.graph else nx.Graph()
+    values = N.compute_measures(network.graph, [measure])[measure] if graph.number_of_nodes() else {}
+    answer = _graph_answer(network, graph, measure, values)
+    answer["node"] = node
+    answer["radius"] = radius
+    return answer
+
+
+__all__ = ["network_json", "network_export", "neighbourhood_json", "options_from", "engine_select"]
