@@ -261,6 +261,23 @@ def test_download_links_follow_the_editor(server, page, recorder):
     assert_stayed_home(page, recorder)
 
 
+def test_the_browser_and_the_server_pre_declare_prefixes_alike(server, page, recorder):
+    """ui.js adds the PREFIX lines a query needs before it runs or is downloaded; ui_views does the same for the
+    links in the page as served. Both must agree, on every example with its own PREFIX lines taken out."""
+    from eurasia_kg.web.ui_views import with_prefixes
+
+    open_ui(page, server)
+    queries = ['SELECT * { ?s a ekg:Person ; rdfs:label "a:b" ; <http://x.org/a#b> person:x } # foaf:no',
+               "ASK { ?s skos:exactMatch ?o FILTER(datatype(?o) = xsd:string) }", "SELECT * { ?s ?p nope:x }"]
+    for path in sorted((ROOT / "queries").glob("*.rq")):
+        text = path.read_text(encoding="utf-8")
+        queries.append("\n".join(line for line in text.splitlines() if not line.upper().startswith("PREFIX")))
+    in_browser = page.evaluate("queries => queries.map(q => window.ekgQueryUi.withPrefixes(q))", queries)
+    assert in_browser == [with_prefixes(q) for q in queries]
+    assert in_browser[0].startswith(f"PREFIX ekg: <{PREFIXES['ekg']}>\n")
+    assert_stayed_home(page, recorder)
+
+
 # --- (b) open an example and run it; permalinks ---------------------------------------------------------
 
 def test_open_an_example_and_run_it(server, page, recorder):
@@ -299,6 +316,18 @@ def test_a_permalink_reproduces_the_query(server, page, recorder):
     rows = result_rows(page)  # the permalink runs the query
     expected = sparql_json(server, query)["results"]["bindings"]
     assert len(rows) == len(expected) > 0
+    assert_stayed_home(page, recorder)
+
+
+def test_a_yasgui_share_link_runs_here_whatever_endpoint_it_names(server, page, recorder):
+    query = "SELECT ?p WHERE { ?p a ekg:Person } ORDER BY ?p LIMIT 4"
+    # YASGUI's own share links carry the endpoint; one naming another server still queries this one.
+    open_ui(page, server, "/#" + urlencode({"query": query, "endpoint": "https://dbpedia.org/sparql"}))
+    assert editor_value(page) == query
+    rows = result_rows(page)
+    assert [r[0] for r in rows] == [
+        "person:" + b["p"]["value"].rsplit("/", 1)[1] for b in sparql_json(server, query)["results"]["bindings"]]
+    assert page.evaluate("window.ekgQueryUi.yasgui.getTab().getEndpoint()") == server + "/sparql"
     assert_stayed_home(page, recorder)
 
 

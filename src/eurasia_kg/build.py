@@ -187,6 +187,12 @@ def build(settings: Settings, force: bool = False, log: Callable[[str], None] = 
 
     with timer.step("write"):
         _write_dist(settings, dataset, ontology, result, report, fingerprint, log)
+    if settings.store_dir.is_dir():
+        with timer.step("store"):
+            from . import merge
+
+            # Only the curated graphs are replaced; merged sources stay as they are.
+            merge.sync_curated(merge.open_store(settings.store_dir), settings.dist_dir)
     return report
 
 

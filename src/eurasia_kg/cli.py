@@ -23,7 +23,7 @@ def _settings_from(args: argparse.Namespace) -> Settings:
 def _add_settings(parser: argparse.ArgumentParser, *scopes: str) -> None:
     """Options come from the SETTINGS table, so the CLI, the docs and the tests agree."""
     for setting in SETTINGS:
-        if setting.scope not in scopes and setting.name not in ("root", "dist"):
+        if not set(setting.scope.split()) & set(scopes) and setting.name not in ("root", "dist"):
             continue
         flag = "--" + setting.name.replace("_", "-")
         common = {"dest": setting.name, "default": None, "help": f"{setting.help} (default: {setting.default})"}
@@ -251,6 +251,7 @@ def cmd_merge(args: argparse.Namespace) -> int:
             validator.append(_validator(settings))
         return validator[0]
     code = EXIT_OK
+    merged_any = False
     for path in args.files:
         try:
             result = merge.merge_file(settings.store_dir, path, args.name, args.format, settings.max_merge_bytes,
@@ -263,10 +264,29 @@ def cmd_merge(args: argparse.Namespace) -> int:
         for message in result.messages:
             print(message)
         if result.changed:
+            merged_any = True
             r = result.record
             print(f"merged {r.name}: {r.triples} triples into <{r.graph}>"
                   + ("" if r.conforms is None else f" (conforms: {str(r.conforms).lower()})"))
+    if args.align and (merged_any or args.report_json):
+        _align(settings, args.report_json)
     return code
+
+
+def _align(settings: Settings, report_json: Path | None) -> None:
+    """Align every merged source with the curated graph, print the merge report, and write it as JSON."""
+    from . import alignment, merge
+
+    report = alignment.align(merge.open_store(settings.store_dir))
+    print(report.text())
+    if report_json:
+        Path(report_json).write_text(report.to_json(), encoding="utf-8")
+        print(f"wrote the merge report to {report_json}")
+
+
+def cmd_align(args: argparse.Namespace) -> int:
+    _align(_settings_from(args), args.report_json)
+    return EXIT_OK
 
 
 def cmd_sources(args: argparse.Namespace) -> int:
@@ -385,8 +405,16 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--format", help="RDF format, overriding the file extension")
     p.add_argument("--strict", action="store_true", help="reject a source that does not conform to the shapes")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True, help="show a progress bar")
+    p.add_argument("--align", action=argparse.BooleanOptionalAction, default=True,
+                   help="after merging, align the merged sources with the curated graph and print the merge report")
+    p.add_argument("--report-json", type=Path, metavar="FILE", help="also write the merge report as JSON to FILE")
     _add_settings(p, "merge")
     p.set_defaults(func=cmd_merge)
+
+    p = sub.add_parser("align", help="(re)align the merged sources with the curated graph and print the merge report")
+    p.add_argument("--report-json", type=Path, metavar="FILE", help="also write the merge report as JSON to FILE")
+    _add_settings(p, "merge")
+    p.set_defaults(func=cmd_align)
 
     p = sub.add_parser("sources", help="list, show or remove merged sources")
     p.add_argument("action", choices=("list", "show", "remove"))

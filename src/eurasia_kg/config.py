@@ -108,8 +108,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("update_token", None, "str", "serve", "Bearer token that turns /update on (off when unset)."),
     Setting("service_allowlist", (), "strs", "serve",
             "Endpoint IRI prefixes that SERVICE may call (none by default: SERVICE is refused)."),
-    Setting("store", None, "path", "merge",
-            "On-disk pyoxigraph store of the curated and merged data (default: ROOT/store, beside dist/)."),
+    Setting("store", None, "str", "merge serve",
+            "On-disk pyoxigraph store of the curated and merged data (default: ROOT/store, beside dist/); "
+            "for serve, also the URL of a remote SPARQL endpoint to serve instead."),
     Setting("max_merge_bytes", 2_000_000_000, "int", "merge", "Largest file a merge accepts, in bytes."),
 )
 
@@ -135,12 +136,19 @@ class Settings:
     cache_size: int = 1024
     update_token: str | None = None
     service_allowlist: tuple[str, ...] = ()
-    store: Path | None = None
+    store: str | None = None
     max_merge_bytes: int = 2_000_000_000
 
     @property
+    def remote_store(self) -> str | None:
+        """The SPARQL endpoint to serve, when ``store`` is a URL."""
+        return self.store if self.store and self.store.startswith(("http://", "https://")) else None
+
+    @property
     def store_dir(self) -> Path:
-        return self.store or self.root / "store"
+        if self.store and not self.remote_store:
+            return Path(self.store).resolve()
+        return self.root / "store"
 
     @property
     def dist_dir(self) -> Path:
@@ -178,7 +186,9 @@ class Settings:
             if raw is not None:
                 values[f.name] = _coerce(f.name, raw)
         values.update({k: v for k, v in overrides.items() if v is not None})
-        for key in ("root", "dist", "source_texts", "store"):
+        if isinstance(values.get("store"), Path):
+            values["store"] = str(values["store"])
+        for key in ("root", "dist", "source_texts"):
             if key in values and values[key] is not None:
                 values[key] = Path(values[key]).resolve()
         if "extra_graph_roots" in values:

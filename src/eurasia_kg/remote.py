@@ -133,7 +133,7 @@ class RemoteEngine:
         self.timeout = timeout
 
     def run(self, query: str, max_rows: int, default_graphs: list[str] | None = None,
-            named_graphs: list[str] | None = None) -> Outcome:
+            named_graphs: list[str] | None = None, base_iri: str | None = None) -> Outcome:
         from .config import PREFIXES
 
         prologue = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in PREFIXES.items() if f"{p}:" in query)

@@ -73,10 +73,21 @@ class KnowledgeService:
 
     @classmethod
     def from_dist(cls, dist: Path, engine: str = "oxigraph", union_default_graph: bool = True,
-                  user_data: bytes = b"", **limits) -> KnowledgeService:
+                  user_data: bytes = b"", store: str | None = None, **limits) -> KnowledgeService:
+        """The service over, in order: a remote endpoint (``store`` is a URL), the on-disk store of
+        curated and merged data (``store`` is a directory), or the built dump in memory."""
         path = dist / "eurasia-kg.nq"
-        engine_class = sparql.RdflibEngine if engine == "rdflib" else sparql.OxigraphEngine
-        service = cls(engine_class.from_file(path, union_default_graph), **limits)
+        if store and store.startswith(("http://", "https://")):
+            from .remote import RemoteEngine
+
+            chosen = RemoteEngine(store, union_default_graph=union_default_graph)
+        elif engine == "rdflib":
+            chosen = sparql.RdflibEngine.from_file(path, union_default_graph)
+        elif store:
+            chosen = sparql.OxigraphEngine(ox.Store.read_only(store), union_default_graph)
+        else:
+            chosen = sparql.OxigraphEngine.from_file(path, union_default_graph)
+        service = cls(chosen, **limits)
         if user_data:
             service.replace_user_data(user_data)
         return service

@@ -125,6 +125,7 @@ def create_app(config: Settings | dict | None = None) -> Flask:
         "union_default_graph": settings.union_default_graph,
         "max_rows": settings.max_rows, "max_query_length": settings.max_query_length,
         "service_allowlist": tuple(settings.service_allowlist),
+        "store": settings.remote_store or (str(settings.store_dir) if settings.store_dir.is_dir() else None),
     }, size=settings.workers)
     shapes, ontology = _load_validation_inputs(settings)
     app.extensions["ekg"] = AppState(settings, pool, ResponseCache(settings.cache_size), version, modified,
