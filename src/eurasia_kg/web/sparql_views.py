@@ -105,8 +105,8 @@ def _request_operation() -> Operation | Response:
                  f"(queries) or {UPDATE_BODY} (updates, at /update)")
 
 
+@bp.route("/sparql/", methods=["GET", "POST"])  # registered second, so url_for gives /sparql
 @bp.route("/sparql", methods=["GET", "POST"])
-@bp.route("/sparql/", methods=["GET", "POST"])
 def sparql() -> Response:
     operation = _request_operation()
     if isinstance(operation, Response):
