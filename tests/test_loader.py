@@ -94,3 +94,31 @@ def test_discover_puts_ontology_and_sources_in_their_graphs():
     assert "https://w3id.org/eurasia-kg/graph/ontology" in graphs
     assert "https://w3id.org/eurasia-kg/graph/sources/avim-2013-23" in graphs
     assert all(f.path.suffix == ".ttl" for f in files)
+
+
+BOMB = b'''<?xml version="1.0"?>
+<!DOCTYPE rdf:RDF [ <!ENTITY a "aaaaaaaaaa"> <!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">
+  <!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"> <!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;"> ]>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:ex="http://example.org/">
+<rdf:Description rdf:about="http://example.org/a"><ex:p>&d;</ex:p></rdf:Description></rdf:RDF>'''
+
+
+def test_rdflib_would_expand_nested_entities():
+    # The reason for the refusal below: rdflib's own parser expands the bomb (10^4 characters here).
+    graph = Graph().parse(data=BOMB, format="xml")
+    assert max(len(str(o)) for o in graph.objects()) == 10_000
+
+
+XXE = (b'<?xml version="1.0"?>\n<!DOCTYPE r [ <!ENTITY x SYSTEM "file:///etc/passwd"> ]>\n'
+       b'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"/>')
+
+
+@pytest.mark.parametrize("body", [BOMB, XXE], ids=["entity-bomb", "xxe"])
+def test_rdfxml_with_entity_declarations_is_refused(tmp_path, body):
+    path = tmp_path / "hostile.rdf"
+    path.write_bytes(body)
+    graph = Graph()
+    with pytest.raises(loader.DataFileError, match="DOCTYPE or entity declarations is refused") as error:
+        loader.parse_into(graph, path)
+    assert str(path) in str(error.value)
+    assert len(graph) == 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,8 +105,16 @@ def parse_into(target: Graph, path: Path, fmt_override: str | None = None) -> No
     parse_bytes(target, read_bytes(path), path, rdflib_fmt, ox_fmt)
 
 
+XML_DECLARATIONS = re.compile(rb"<!(?:ENTITY|DOCTYPE)", re.IGNORECASE)
+
+
 def parse_bytes(target: Graph, data: bytes, path: Path, rdflib_fmt: str, ox_fmt: ox.RdfFormat) -> None:
     """Parse ``data`` (named ``path`` in messages) into ``target``."""
+    if rdflib_fmt == "xml" and XML_DECLARATIONS.search(data[:65536]):
+        # rdflib's RDF/XML parser expands nested entities (a "billion laughs" bomb) and may
+        # resolve external ones; no RDF/XML we need declares entities.
+        raise DataFileError(path, "RDF/XML with a DOCTYPE or entity declarations is refused "
+                                  "(external entities could read local files; nested ones can exhaust memory)")
     if rdflib_fmt == "json-ld":
         _refuse_remote_context(data, path)
     try:
