@@ -144,6 +144,28 @@ def test_ui_script_keeps_yasgui_on_this_server():
     assert not re.search(r"https?://", re.sub(r"^\s*(/\*|\*|//).*$", "", script, flags=re.MULTILINE))
 
 
+def test_the_graph_view_is_served_and_draws_with_the_vendored_cytoscape(index, client):
+    _, page = index
+    scripts = [a["src"] for t, a in page.elements if t == "script"]
+    # graph-view.js registers the YASR plugin that ui.js hands to YASGUI: it comes first.
+    assert scripts.index("/static/graph-view.js") < scripts.index("/static/ui.js")
+    config = json.loads(page.find("div", id="ekg-ui")[0]["data-config"])
+    assert config["cytoscapeJs"] == "/static/vendor/cytoscape-3.34.4.min.js"
+    assert not [s for s in scripts if "cytoscape" in s]  # loaded when a graph is first drawn, not with the page
+    served = client.get(config["cytoscapeJs"])
+    assert served.status_code == 200 and len(served.data) > 100_000
+
+
+def test_the_graph_view_sets_no_html():
+    script = (STATIC / "graph-view.js").read_text(encoding="utf-8")
+    code = re.sub(r"^\s*(/\*|\*|//).*$", "", script, flags=re.MULTILINE)
+    for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function"):
+        assert sink not in code, sink
+    assert "textContent" in code
+    # The only addresses in it are IRIs it compares with (label predicates, the SVG namespace), never fetched.
+    assert not re.search(r"fetch\(|XMLHttpRequest|\.src = (?!src\b)", code)
+
+
 # --- Examples ------------------------------------------------------------------------------------------
 
 def test_the_competency_queries_are_listed_as_examples(index, client, settings):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -22,6 +23,7 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 
 from eurasia_kg.config import GRAPH_BASE, ID_BASE, ONTOLOGY_NS, PREFIXES
+from eurasia_kg.web.ui_views import with_prefixes
 
 from .conftest import ROOT
 
@@ -264,8 +266,6 @@ def test_download_links_follow_the_editor(server, page, recorder):
 def test_the_browser_and_the_server_pre_declare_prefixes_alike(server, page, recorder):
     """ui.js adds the PREFIX lines a query needs before it runs or is downloaded; ui_views does the same for the
     links in the page as served. Both must agree, on every example with its own PREFIX lines taken out."""
-    from eurasia_kg.web.ui_views import with_prefixes
-
     open_ui(page, server)
     queries = ['SELECT * { ?s a ekg:Person ; rdfs:label "a:b" ; <http://x.org/a#b> person:x } # foaf:no',
                "ASK { ?s skos:exactMatch ?o FILTER(datatype(?o) = xsd:string) }", "SELECT * { ?s ?p nope:x }"]
@@ -398,7 +398,135 @@ def test_no_request_leaves_the_server(server, page, recorder):
     assert_stayed_home(page, recorder)
 
 
-# --- (e) literals from strangers do not run ---------------------------------------------------------------
+# --- (e) the Graph view: CONSTRUCT results and SELECT ?source ?target --------------------------------------
+
+CYTOSCAPE_PATH = "/static/vendor/cytoscape-3.34.4.min.js"
+PAIRS_QUERY = (
+    "SELECT DISTINCT ?source ?target ?sourceLabel ?targetLabel WHERE { "
+    "?event ekg:participant ?source , ?target . FILTER (STR(?source) < STR(?target)) "
+    "?source rdfs:label ?sourceLabel . FILTER (lang(?sourceLabel) = \"en\") "
+    "?target rdfs:label ?targetLabel . FILTER (lang(?targetLabel) = \"en\") }")
+VISITOR_QUERY = "CONSTRUCT { ?e ekg:visitor ?p } WHERE { ?e ekg:visitor ?p }"
+NT_IRI_TRIPLE = re.compile(r"^<([^>]*)> <([^>]*)> <([^>]*)> \.$")
+
+
+def run_query(page, query: str) -> None:
+    type_query(page, query)
+    assert editor_value(page).endswith(query)
+    page.click(".yasqe_queryButton")
+
+
+def drawn_graph(page) -> dict:
+    """The nodes and edges of the Graph view, read from its cytoscape instance (window.__graphView)."""
+    page.wait_for_selector(".ekg-graph-canvas[data-state=ready]")
+    return page.evaluate("""() => ({
+        nodes: window.__graphView.nodes().map(n => ({id: n.id(), label: n.data("label"), href: n.data("href")})),
+        edges: window.__graphView.edges().map(e => [e.data("source"), e.data("target"), e.data("label")])})""")
+
+
+def show_graph(page) -> dict:
+    """Switch the results to the Graph view (the table stays the default) and read what it drew."""
+    page.wait_for_selector(".yasr .select_graph:not(.disabled)")
+    assert page.locator(".yasr .select_table.selected").count() == 1
+    page.click(".yasr .select_graph")
+    return drawn_graph(page)
+
+
+def node_point(page, node_id: str) -> tuple[float, float]:
+    """Where a node is drawn, in the viewport's coordinates (the graph is scrolled into view first)."""
+    page.eval_on_selector(".ekg-graph-canvas", "canvas => canvas.scrollIntoView({block: 'start'})")
+    box = page.locator(".ekg-graph-canvas").bounding_box()
+    position = page.evaluate("id => window.__graphView.getElementById(id).renderedPosition()", node_id)
+    return box["x"] + position["x"], box["y"] + position["y"]
+
+
+def nt_triples(base: str, query: str) -> list[tuple[str, str, str]]:
+    with urllib.request.urlopen(base + "/sparql?" + urlencode({"query": with_prefixes(query), "format": "nt"}),
+                                timeout=30) as response:
+        lines = [line.strip() for line in response.read().decode().splitlines() if line.strip()]
+    triples = [NT_IRI_TRIPLE.match(line) for line in lines]
+    assert all(triples), lines
+    return [m.groups() for m in triples]
+
+
+def test_a_select_with_source_and_target_is_drawn_as_a_graph(server, page, recorder):
+    open_ui(page, server)
+    run_query(page, PAIRS_QUERY)
+    result_rows(page)
+    graph = show_graph(page)
+    rows = sparql_json(server, with_prefixes(PAIRS_QUERY))["results"]["bindings"]
+    pairs = {(r["source"]["value"], r["target"]["value"]) for r in rows}
+    labels: dict[str, set[str]] = {}
+    for r in rows:
+        labels.setdefault(r["source"]["value"], set()).add(r["sourceLabel"]["value"])
+        labels.setdefault(r["target"]["value"], set()).add(r["targetLabel"]["value"])
+    assert len(pairs) > 5
+    # One node per value, one edge per distinct pair, nothing else.
+    ids = [n["id"] for n in graph["nodes"]]
+    assert len(ids) == len(set(ids))
+    assert set(ids) == set(labels)
+    assert sorted((s, t) for s, t, _ in graph["edges"]) == sorted(pairs)
+    for node in graph["nodes"]:
+        assert node["label"] in labels[node["id"]], node  # named by ?sourceLabel / ?targetLabel
+        assert node["href"] == "/id/" + node["id"].removeprefix(ID_BASE)
+    assert page.get_attribute(".ekg-graph-canvas", "data-kind") == "pairs"
+    assert page.inner_text(".ekg-graph-status").startswith(f"{len(ids)} nodes, {len(pairs)} edges")
+
+    # Pointing at a node names it; clicking it opens the resource's page on this server.
+    target = next(n for n in graph["nodes"] if n["id"] == ID_BASE + "person/sergei-lavrov")
+    page.mouse.move(*node_point(page, target["id"]))
+    page.wait_for_function("() => document.querySelector('.ekg-graph-info strong')?.textContent === 'Sergei Lavrov'")
+    page.mouse.click(*node_point(page, target["id"]))
+    page.wait_for_url(server + "/id/person/sergei-lavrov")
+    assert page.inner_text("h1") == "Sergei Lavrov"
+
+    # Nothing left 127.0.0.1: cytoscape.js came from the vendored copy, loaded when the view was first drawn.
+    local = {urlsplit(u).path for u in recorder.requests}
+    assert {"/static/graph-view.js", CYTOSCAPE_PATH} <= local
+    assert_stayed_home(page, recorder)
+
+
+def test_a_construct_result_is_drawn_as_a_graph(server, page, recorder):
+    open_ui(page, server)
+    # cytoscape.js is not loaded until a graph is drawn.
+    assert page.evaluate("typeof window.cytoscape") == "undefined"
+    run_query(page, VISITOR_QUERY)
+    result_rows(page)
+    graph = show_graph(page)
+    triples = nt_triples(server, VISITOR_QUERY)
+    assert len(triples) > 5
+    assert {p for _, p, _ in triples} == {PREFIXES["ekg"] + "visitor"}
+    ids = [n["id"] for n in graph["nodes"]]
+    assert len(ids) == len(set(ids))
+    assert set(ids) == {s for s, _, _ in triples} | {o for _, _, o in triples}
+    assert sorted(graph["edges"]) == sorted([s, o, "ekg:visitor"] for s, _, o in triples)
+    assert page.get_attribute(".ekg-graph-canvas", "data-kind") == "triples"
+
+    # The view stays selected for the next query. Literals are not drawn: labels name their subjects' nodes.
+    labelled = "CONSTRUCT { ?e ekg:visitor ?p . ?p rdfs:label ?l } WHERE { ?e ekg:visitor ?p " \
+               "OPTIONAL { ?p rdfs:label ?l FILTER (lang(?l) = \"en\") } }"
+    page.evaluate("() => { window.__graphView.nodes().addClass('old'); }")
+    run_query(page, labelled)
+    page.wait_for_function("() => window.__graphView && !window.__graphView.nodes('.old').length")
+    relabelled = drawn_graph(page)
+    assert {n["id"] for n in relabelled["nodes"]} == set(ids)
+    assert sorted(relabelled["edges"]) == sorted(graph["edges"])
+    english = {b["p"]["value"]: b["l"]["value"] for b in sparql_json(server, with_prefixes(
+        "SELECT ?p ?l WHERE { ?e ekg:visitor ?p . ?p rdfs:label ?l FILTER (lang(?l) = 'en') }"))["results"]["bindings"]}
+    assert english
+    for node in relabelled["nodes"]:
+        if node["id"] in english:
+            assert node["label"] == english[node["id"]]
+
+    # A result it cannot draw: the table again, and no Graph button.
+    run_query(page, "SELECT ?p WHERE { ?p a ekg:Person } LIMIT 3")
+    assert len(result_rows(page)) == 3
+    assert page.locator(".yasr .select_graph.disabled").count() == 1
+    assert not page.locator(".yasr .select_graph").is_visible()
+    assert_stayed_home(page, recorder)
+
+
+# --- (f) literals from strangers do not run ---------------------------------------------------------------
 
 def _nq_literal(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
@@ -481,4 +609,23 @@ def test_script_literals_do_not_run_in_the_query_ui(xss_server, page, recorder):
     # YASR's table passes each raw value through DOMPurify to build its filter and sort keys. DOMPurify parses
     # it in an inert DOMParser document, where nothing loads or runs; Chromium still reports the onerror
     # attribute it meets there as a 'script-src-attr' violation. That report is the only one allowed.
+    assert_stayed_home(page, recorder, allowed_csp=("script-src-attr",))
+
+
+def test_script_literals_do_not_run_in_the_graph_view(xss_server, page, recorder):
+    open_ui(page, xss_server)
+    run_query(page, "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }")
+    result_rows(page)
+    graph = show_graph(page)
+    labels = {n["id"]: n["label"] for n in graph["nodes"]}
+    assert labels == {XSS_PERSON: XSS_SCRIPT, XSS_OTHER: XSS_IMG, ONTOLOGY_NS + "Person": "ekg:Person"}
+    # The details of a node (its label, and the literals not drawn) are text.
+    page.mouse.move(*node_point(page, XSS_PERSON))
+    page.wait_for_selector(".ekg-graph-info li")
+    assert page.inner_text(".ekg-graph-info strong") == XSS_SCRIPT
+    assert page.eval_on_selector_all(".ekg-graph-info li", "items => items.map(li => li.textContent)") == [
+        "rdfs:comment: " + XSS_IMG]
+    assert_no_script_ran(page)
+    assert not [u for u in recorder.requests if urlsplit(u).path.endswith("/x")]
+    # As in the table, DOMPurify's inert parse of the raw values is reported as a 'script-src-attr' violation.
     assert_stayed_home(page, recorder, allowed_csp=("script-src-attr",))

@@ -9,11 +9,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from flask import Blueprint, Response, jsonify, render_template, request
+from flask import Blueprint, Response, jsonify, render_template, request, url_for
 
 from .. import negotiation
 from ..config import ID_BASE, ONTOLOGY_NS, PREFIXES
 from . import state
+from .network_views import CYTOSCAPE_JS
 
 bp = Blueprint("ui", __name__)
 HEADER = re.compile(r"^#\s*(title|description):\s*(.*)$")
@@ -105,7 +106,7 @@ def index() -> Response:
     query = request.args.get("query") or DEFAULT_QUERY
     formats = download_formats()
     config = {"prefixes": PREFIXES, "idBase": ID_BASE, "ontologyNs": ONTOLOGY_NS, "defaultQuery": DEFAULT_QUERY,
-              "formats": formats}
+              "formats": formats, "cytoscapeJs": url_for("static", filename=CYTOSCAPE_JS)}
     body = render_template("index.html", examples=examples, prefixes=PREFIXES, query=query, ui_config=config,
                            prefixed_query=with_prefixes(query), formats=formats[query_kind(query)],
                            sparql_path=SPARQL_PATH, yasgui_js=YASGUI_JS, yasgui_css=YASGUI_CSS,

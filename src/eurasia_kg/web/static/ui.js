@@ -57,6 +57,43 @@
   Yasqe.defaults.createShortLink = undefined;
   Yasqe.defaults.requestConfig.endpoint = endpoint;
 
+  // --- The "Graph" view of a result (graph-view.js): CONSTRUCT, DESCRIBE, or SELECT ?source ?target -------
+
+  var namespaces = Object.keys(prefixes).map(function (name) {
+    return [name, prefixes[name]];
+  }).sort(function (a, b) {
+    return b[1].length - a[1].length;
+  });
+  var LOCAL_NAME = /^[A-Za-z0-9_\-.]*$/;
+
+  /* A prefixed name for an IRI under a pre-declared namespace, or the IRI itself. */
+  function shortIri(iri) {
+    for (var i = 0; i < namespaces.length; i++) {
+      var ns = namespaces[i][1];
+      if (iri.indexOf(ns) === 0 && LOCAL_NAME.test(iri.substring(ns.length))) {
+        return namespaces[i][0] + ":" + iri.substring(ns.length);
+      }
+    }
+    return iri;
+  }
+
+  /* What colours a node: the kind of resource (person, event, …) from its IRI, or the ontology. */
+  function iriGroup(iri) {
+    if (iri.indexOf(config.idBase) === 0) {
+      return iri.substring(config.idBase.length).split("/")[0] || null;
+    }
+    return iri.indexOf(config.ontologyNs) === 0 ? "ontology" : null;
+  }
+
+  if (window.EkgGraphView) {
+    Yasgui.Yasr.registerPlugin("graph", window.EkgGraphView.plugin({
+      cytoscapeJs: config.cytoscapeJs,
+      localHref: localHref,
+      shortIri: shortIri,
+      group: iriGroup
+    }));
+  }
+
   var yasgui = new Yasgui(host, {
     persistenceId: "eurasia-kg",
     copyEndpointOnNewTab: false,
@@ -283,5 +320,5 @@
   host.addEventListener("pointerdown", retarget, true);
   host.addEventListener("focusin", retarget, true);
 
-  window.ekgQueryUi = { yasgui: yasgui, withPrefixes: withPrefixes, refreshLinks: refreshLinks };
+  window.ekgQueryUi = { yasgui: yasgui, withPrefixes: withPrefixes, refreshLinks: refreshLinks, shortIri: shortIri };
 })();
