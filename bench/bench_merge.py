@@ -16,7 +16,6 @@ import argparse
 import json
 import os
 import random
-import resource
 import shutil
 import socket
 import statistics
@@ -75,7 +74,8 @@ def free_port() -> int:
 QUERIES = [
     f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?e <{EX}participant> ?p }} }}",
     f"SELECT ?e WHERE {{ GRAPH ?g {{ ?e <{EX}participant> <{EX}person/1> }} }} LIMIT 100",
-    f"SELECT ?p (COUNT(?e) AS ?n) WHERE {{ GRAPH ?g {{ ?e <{EX}participant> ?p }} }} GROUP BY ?p ORDER BY DESC(?n) LIMIT 10",
+    f"SELECT ?p (COUNT(?e) AS ?n) WHERE {{ GRAPH ?g {{ ?e <{EX}participant> ?p }} }} "
+    "GROUP BY ?p ORDER BY DESC(?n) LIMIT 10",
 ]
 
 
