@@ -15,12 +15,30 @@ first:
 3. label similarity (difflib ratio of normalised labels, same broad type): **candidates for
    review only**, never linked, each with its score.
 
-Links, candidates, conflicts and a per-source report are written into ``ALIGNMENT_GRAPH`` (each
-node carries ``ekg:alignedBy`` its source record, so ``merge.remove_source`` removes them). The
-plain ``our owl:sameAs their`` triples and copies of the source's statements about each aligned
-entity, rewritten onto our IRI, go into ``ALIGNED_BASE + name``: a query on our IRIs finds facts
-only the other dataset has, and ``GRAPH ?g`` still says which dataset they came from. The whole
-alignment is derived data: ``align`` recomputes it for every source, in one transaction.
+An explicit link wins over identifiers; identifiers that point to several of our entities, or link
+resources of different broad types (a person and a place), make candidates, not links. Conflicts
+are properties that each dataset (ours included) states once for an aligned entity, with
+different values across datasets (after normalising dates, numbers and aligned IRIs, and treating
+e.g. ``wdt:P569`` and ``schema:birthDate`` as one property); all values are reported, none chosen.
+
+Written into ``ALIGNMENT_GRAPH`` (each node carries ``ekg:alignedBy`` its source record, so
+``merge.remove_source`` removes them):
+
+* ``ekg:AlignmentLink`` / ``ekg:AlignmentCandidate``: ``ekg:alignedEntity`` (ours),
+  ``ekg:alignedWith`` (theirs), ``ekg:alignedBy``, ``ekg:signal`` (one per signal, strongest first,
+  e.g. ``"explicit:owl:sameAs"``, ``"identifier:wikidata"``, ``"label"``), ``ekg:signalTier`` (1–3),
+  ``ekg:score``, ``ekg:evidence`` (in words), ``prov:generatedAtTime``, ``rdfs:label``;
+* ``ekg:ValueConflict``: ``ekg:alignedEntity``, ``ekg:conflictProperty``, ``ekg:conflictingValue`` →
+  ``ekg:ConflictingValue`` nodes with ``rdf:value``, ``ekg:inGraph``, ``ekg:viaProperty`` and
+  ``ekg:alignedWith`` (the resource it was stated about);
+* ``ekg:MergeReport`` (one per source): ``ekg:newEntity`` (at most ``RDF_NEW_ENTITIES``) and
+  ``ekg:newEntityCount``.
+
+The plain ``our owl:sameAs their`` triples and copies of the source's statements about each aligned
+entity, rewritten onto our IRI, go into ``ALIGNED_BASE + name`` (the materialised closure): a query
+on our IRIs finds facts only the other dataset has, and ``GRAPH ?g`` still says which dataset they
+came from. The whole alignment is derived data: ``align`` recomputes it for every source and swaps
+it in atomically.
 """
 
 from __future__ import annotations
@@ -55,7 +73,10 @@ LINK_BASE = ID_BASE + "alignment/"
 CANDIDATE_BASE = ID_BASE + "alignment-candidate/"
 CONFLICT_BASE = ID_BASE + "conflict/"
 REPORT_BASE = ID_BASE + "merge-report/"
+STAGING_GRAPH = MERGED_BASE + "_alignment-staging"
 CANDIDATE_THRESHOLD = 0.85
+# The RDF report lists at most this many new entities per source (with their total count); the JSON lists all.
+RDF_NEW_ENTITIES = 10_000
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
@@ -250,10 +271,14 @@ def compatible(a: str | None, b: str | None) -> bool:
     return a is None or b is None or a == b
 
 
+NOT_WORD = re.compile(r"[\W_]+")
+
+
 def normalise_label(label: str) -> str:
-    text = unicodedata.normalize("NFKD", label)
-    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
-    return " ".join(re.sub(r"[^\w]+", " ", text).split())
+    """Lower case, accents and punctuation gone, single spaces: "Sergéi  Lavrov!" -> "sergei lavrov"."""
+    if not label.isascii():
+        label = "".join(c for c in unicodedata.normalize("NFKD", label) if not unicodedata.combining(c))
+    return NOT_WORD.sub(" ", label.casefold()).strip()
 
 
 def similarity(a: str, b: str) -> float:
@@ -378,13 +403,23 @@ class Report:
 # --- reading the store ------------------------------------------------------------------------
 
 
-@dataclass
 class Resource:
-    iri: str
-    labels: list[str] = field(default_factory=list)
-    types: set[str] = field(default_factory=set)
-    keys: dict[Key, list[str]] = field(default_factory=lambda: defaultdict(list))  # key -> how it was found
-    links: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))  # our IRI -> signals
+    """A resource of one dataset, as the alignment sees it (slots: sources can hold millions)."""
+
+    __slots__ = ("iri", "labels", "types", "keys", "links")
+
+    def __init__(self, iri: str):
+        self.iri = iri
+        self.labels: list[str] = []
+        self.types: set[str] = set()
+        self.keys: dict[Key, list[str]] = {}  # identifier -> how it was found
+        self.links: dict[str, list[str]] = {}  # our IRI -> explicit-link signals
+
+    def key(self, key: Key, how: str) -> None:
+        self.keys.setdefault(key, []).append(how)
+
+    def link(self, ours: str, signal: str) -> None:
+        self.links.setdefault(ours, []).append(signal)
 
     @property
     def label(self) -> str:
@@ -395,15 +430,20 @@ class Resource:
         return kind_of(self.types)
 
 
+IRI_UNSAFE = re.compile(r'[\x00-\x20<>"{}|^`\\]')
+
+
 def _values(terms: Iterable[str]) -> str:
-    return " ".join(f"<{t}>" for t in terms)
+    """IRIs for a VALUES clause (any that could not be written as a SPARQL IRI are left out)."""
+    return " ".join(f"<{t}>" for t in terms if not IRI_UNSAFE.search(t))
 
 
 def our_entities(store: ox.Store) -> dict[str, Resource]:
     """Our entities: /id/ resources typed with an ekg: class in the curated graphs, with labels and identifiers."""
     preds = LABEL_PREDICATES | {RDF + "type"} | set(SCHEME_PREDICATE.values())
-    rows = store.query(f"""SELECT ?s ?p ?o WHERE {{ VALUES ?p {{ {_values(preds)} }}
-        GRAPH ?g {{ ?s ?p ?o }} FILTER(STRSTARTS(STR(?g), "{GRAPH_BASE}") && STRSTARTS(STR(?s), "{ID_BASE}")) }}""")
+    curated = [g.value for g in store.named_graphs() if isinstance(g, ox.NamedNode) and g.value.startswith(GRAPH_BASE)]
+    rows = store.query(f"""SELECT ?s ?p ?o WHERE {{ VALUES ?g {{ {_values(curated)} }} VALUES ?p {{ {_values(preds)} }}
+        GRAPH ?g {{ ?s ?p ?o }} FILTER(STRSTARTS(STR(?s), "{ID_BASE}")) }}""") if curated else []
     found: dict[str, Resource] = {}
     for row in rows:
         s, p, o = row["s"].value, row["p"].value, row["o"]
@@ -418,7 +458,7 @@ def our_entities(store: ox.Store) -> dict[str, Resource]:
                 entity.labels.append(o.value)
         elif kind and kind.startswith("id:"):
             for key in keys_of_value(kind, o):
-                entity.keys[key].append(_short(p))
+                entity.key(key, _short(p))
     return {s: e for s, e in found.items() if any(t.startswith(EKG) for t in e.types)}
 
 
@@ -475,21 +515,21 @@ def source_resources(store: ox.Store, graph: str, ours: dict[str, Resource],
                     continue
                 name = LINK_PREDICATES[schema_https(predicate)]
                 if o.value in ours and s.value not in ours:
-                    get(s.value).links[o.value].append(f"explicit:{name}")
+                    get(s.value).link(o.value, f"explicit:{name}")
                 elif s.value in ours and o.value not in ours:
-                    get(o.value).links[s.value].append(f"explicit:{name}")
+                    get(o.value).link(s.value, f"explicit:{name}")
                 elif s.value not in ours and o.value not in ours:
                     for key in keys_of_iri(o.value):
-                        get(s.value).keys[key].append(f"{name} <{o.value}>")
+                        get(s.value).key(key, f"{name} <{o.value}>")
                     for key in keys_of_iri(s.value):
-                        get(o.value).keys[key].append(f"{name} <{s.value}> (stated the other way round)")
+                        get(o.value).key(key, f"{name} <{s.value}> (stated the other way round)")
             elif kind == "page":
                 if isinstance(o, ox.NamedNode):
                     for key in keys_of_iri(o.value):
-                        get(s.value).keys[key].append(f"{_short(predicate)} <{o.value}>")
+                        get(s.value).key(key, f"{_short(predicate)} <{o.value}>")
             else:
                 for key in keys_of_value(kind, o):
-                    get(s.value).keys[key].append(f"{_short(predicate)} {o}")
+                    get(s.value).key(key, f"{_short(predicate)} {o}")
     # Subjects that are identifiers themselves: those of found resources, and ours in any form.
     forms = {form for key in our_keys for form in _key_forms(key)}
     if forms:
@@ -499,7 +539,7 @@ def source_resources(store: ox.Store, graph: str, ours: dict[str, Resource],
             get(row["s"].value)
     for iri, resource in found.items():
         for key in keys_of_iri(iri):
-            resource.keys[key].append("its IRI")
+            resource.key(key, "its IRI")
     links = ", ".join(f"<{p}>" for p in (*LINK_PREDICATES, SCHEMA_HTTP + "sameAs"))
     same = {row["s"].value for row in store.query(  # our IRIs the source says something about (beyond links)
         f"SELECT DISTINCT ?s WHERE {{ VALUES ?s {{ {_values(sorted(ours))} }} GRAPH <{graph}> {{ ?s ?p ?o }} "
@@ -696,61 +736,72 @@ def conflict_iri(conflict: Conflict) -> str:
     return f"{CONFLICT_BASE}{_slug(conflict.entity)}--{hashlib.sha1(conflict.property.encode()).hexdigest()[:10]}"
 
 
-def _lit(value, datatype: str | None = None, language: str | None = None) -> str:
-    if datatype:
-        return str(ox.Literal(str(value), datatype=ox.NamedNode(datatype)))
-    return str(ox.Literal(str(value), language=language) if language else ox.Literal(str(value)))
+def _term(ntriples: str):
+    """An RDF term from its N-Triples form (as kept in the JSON report)."""
+    return next(iter(ox.parse(f"<x:s> <x:p> {ntriples} .".encode(), format=ox.RdfFormat.N_TRIPLES))).object
 
 
-def report_triples(report: Report) -> Iterator[str]:
-    """The report as N-Triples lines (for the alignment graph)."""
-    a, now = f"<{RDF}type>", _lit(report.generated, XSD + "dateTime")
-    for kind, matches in ((ALIGNMENT_LINK, report.matched), (ALIGNMENT_CANDIDATE, report.candidates)):
+def report_quads(report: Report, graph: ox.NamedNode) -> Iterator[ox.Quad]:
+    """The report as RDF: link, candidate, conflict and report nodes (see the module's docstring)."""
+    nn, lit = ox.NamedNode, ox.Literal
+    a, now = nn(RDF + "type"), lit(report.generated, datatype=nn(XSD + "dateTime"))
+    ekg = {name: nn(EKG + name) for name in (
+        "alignedEntity", "alignedWith", "alignedBy", "signal", "signalTier", "score", "evidence", "newEntity",
+        "newEntityCount", "conflictProperty", "conflictingValue", "inGraph", "viaProperty")}
+    label, generated, integer, decimal = nn(RDFS + "label"), nn(PROV + "generatedAtTime"), nn(XSD + "integer"), \
+        nn(XSD + "decimal")
+
+    def q(s, p, o) -> ox.Quad:
+        return ox.Quad(s, p, o, graph)
+
+    for cls, base, matches, verb in ((ALIGNMENT_LINK, LINK_BASE, report.matched, "same as"),
+                                     (ALIGNMENT_CANDIDATE, CANDIDATE_BASE, report.candidates, "candidate for")):
         for m in matches:
-            node = f"<{_node(LINK_BASE if kind == ALIGNMENT_LINK else CANDIDATE_BASE, m.source, m)}>"
-            yield f"{node} {a} <{kind}> ."
-            yield f"{node} <{EKG}alignedEntity> <{m.ours}> ."
-            yield f"{node} <{EKG}alignedWith> <{m.theirs}> ."
-            yield f"{node} <{EKG}alignedBy> <{SOURCE_BASE}{m.source}> ."
-            yield f"{node} <{EKG}signalTier> {_lit(m.tier, XSD + 'integer')} ."
-            yield f"{node} <{EKG}score> {_lit(f'{m.score:.3f}', XSD + 'decimal')} ."
-            yield f"{node} <{PROV}generatedAtTime> {now} ."
+            node = nn(_node(base, m.source, m))
+            yield q(node, a, nn(cls))
+            yield q(node, ekg["alignedEntity"], nn(m.ours))
+            yield q(node, ekg["alignedWith"], nn(m.theirs))
+            yield q(node, ekg["alignedBy"], nn(SOURCE_BASE + m.source))
+            yield q(node, ekg["signalTier"], lit(str(m.tier), datatype=integer))
+            yield q(node, ekg["score"], lit(f"{m.score:.3f}", datatype=decimal))
+            yield q(node, generated, now)
+            yield q(node, label, lit(f"{m.ours_label or m.ours} {verb} {m.theirs_label or m.theirs}", language="en"))
             for signal in m.signals:
-                yield f"{node} <{EKG}signal> {_lit(signal)} ."
+                yield q(node, ekg["signal"], lit(signal))
             for text in m.evidence:
-                yield f"{node} <{EKG}evidence> {_lit(text)} ."
-            verb = "same as" if kind == ALIGNMENT_LINK else "candidate for"
-            label = f"{m.ours_label or m.ours} {verb} {m.theirs_label or m.theirs}"
-            yield f"{node} <{RDFS}label> {_lit(label, language='en')} ."
-    for name in report.sources:
-        node = f"<{REPORT_BASE}{name}>"
-        yield f"{node} {a} <{MERGE_REPORT}> ."
-        yield f"{node} <{RDFS}label> {_lit(f'Merge report for source {name}', language='en')} ."
-        yield f"{node} <{EKG}alignedBy> <{SOURCE_BASE}{name}> ."
-        yield f"{node} <{PROV}generatedAtTime> {now} ."
+                yield q(node, ekg["evidence"], lit(text))
+    new: dict[str, list[NewEntity]] = defaultdict(list)
     for n in report.new:
-        yield f"<{REPORT_BASE}{n.source}> <{EKG}newEntity> <{n.iri}> ."
+        new[n.source].append(n)
+    for name in report.sources:
+        node = nn(REPORT_BASE + name)
+        yield q(node, a, nn(MERGE_REPORT))
+        yield q(node, label, lit(f"Merge report for source {name}", language="en"))
+        yield q(node, ekg["alignedBy"], nn(SOURCE_BASE + name))
+        yield q(node, generated, now)
+        yield q(node, ekg["newEntityCount"], lit(str(len(new[name])), datatype=integer))
+        for n in new[name][:RDF_NEW_ENTITIES]:
+            yield q(node, ekg["newEntity"], nn(n.iri))
     for c in report.conflicts:
-        node = conflict_iri(c)
-        sources = sorted({v.source for v in c.values if v.source != "curated"})
-        yield f"<{node}> {a} <{VALUE_CONFLICT}> ."
-        yield f"<{node}> <{EKG}alignedEntity> <{c.entity}> ."
-        yield f"<{node}> <{EKG}conflictProperty> <{c.property}> ."
-        yield f"<{node}> <{PROV}generatedAtTime> {now} ."
-        label = f"{c.label or c.entity}: {len(c.values)} values of <{c.property}>"
-        yield f"<{node}> <{RDFS}label> {_lit(label, language='en')} ."
-        for i, v in enumerate(c.values, 1):
-            value = f"<{node}/value-{i}>"
-            yield f"<{node}> <{EKG}conflictingValue> {value} ."
-            yield f"{value} {a} <{CONFLICTING_VALUE}> ."
-            yield f"{value} <{RDF}value> {v.term} ."
-            yield f"{value} <{EKG}inGraph> <{v.graph}> ."
-            yield f"{value} <{EKG}viaProperty> <{v.via}> ."
-            yield f"{value} <{EKG}alignedWith> <{v.about}> ."
-            for source in sources:
-                yield f"{value} <{EKG}alignedBy> <{SOURCE_BASE}{source}> ."
+        node = nn(conflict_iri(c))
+        sources = [nn(SOURCE_BASE + s) for s in sorted({v.source for v in c.values if v.source != "curated"})]
+        yield q(node, a, nn(VALUE_CONFLICT))
+        yield q(node, ekg["alignedEntity"], nn(c.entity))
+        yield q(node, ekg["conflictProperty"], nn(c.property))
+        yield q(node, generated, now)
+        yield q(node, label, lit(f"{c.label or c.entity}: {len(c.values)} values of <{c.property}>", language="en"))
         for source in sources:
-            yield f"<{node}> <{EKG}alignedBy> <{SOURCE_BASE}{source}> ."
+            yield q(node, ekg["alignedBy"], source)
+        for i, v in enumerate(c.values, 1):
+            value = nn(f"{node.value}/value-{i}")
+            yield q(node, ekg["conflictingValue"], value)
+            yield q(value, a, nn(CONFLICTING_VALUE))
+            yield q(value, nn(RDF + "value"), _term(v.term))
+            yield q(value, ekg["inGraph"], nn(v.graph))
+            yield q(value, ekg["viaProperty"], nn(v.via))
+            yield q(value, ekg["alignedWith"], nn(v.about))
+            for source in sources:
+                yield q(value, ekg["alignedBy"], source)
 
 
 def closure_update(name: str) -> str:
@@ -800,14 +851,18 @@ def compute(store: ox.Store) -> Report:
 
 
 def write(store: ox.Store, report: Report) -> None:
-    """Replace the alignment (nodes of the alignment vocabulary, and the aligned graphs) in one transaction."""
+    """Replace the alignment: the nodes of the alignment vocabulary in ``ALIGNMENT_GRAPH`` (other statements
+    there are kept) and the aligned graphs. The new report is first stored in a staging graph (one
+    transaction), then swapped in, with the closure computed, in a second one: a reader, or a kill, sees
+    the old alignment or the new, never a mixture. A staging graph left by a kill is dropped next time."""
+    staging = ox.NamedNode(STAGING_GRAPH)
+    store.update(f"DROP SILENT GRAPH <{STAGING_GRAPH}>")
+    store.extend(report_quads(report, staging))
     operations = [f"DELETE WHERE {{ GRAPH <{ALIGNMENT_GRAPH}> {{ ?n a <{cls}> ; ?p ?o }} }}"
                   for cls in ALIGNMENT_CLASSES]
     operations += [f"DROP SILENT GRAPH <{g.value}>" for g in store.named_graphs()
                    if isinstance(g, ox.NamedNode) and g.value.startswith(ALIGNED_BASE)]
-    triples = "\n".join(report_triples(report))
-    if triples:
-        operations.append(f"INSERT DATA {{ GRAPH <{ALIGNMENT_GRAPH}> {{\n{triples}\n}} }}")
+    operations += [f"ADD SILENT <{STAGING_GRAPH}> TO <{ALIGNMENT_GRAPH}>", f"DROP SILENT GRAPH <{STAGING_GRAPH}>"]
     operations += [closure_update(name) for name in report.sources]
     store.update(" ;\n".join(operations))
     store.flush()

@@ -276,8 +276,13 @@ def cmd_merge(args: argparse.Namespace) -> int:
 def _align(settings: Settings, report_json: Path | None) -> None:
     """Align every merged source with the curated graph, print the merge report, and write it as JSON."""
     from . import alignment, merge
+    from .config import GRAPH_BASE
 
-    report = alignment.align(merge.open_store(settings.store_dir))
+    store = merge.open_store(settings.store_dir)
+    if not any(g.value.startswith(GRAPH_BASE) for g in store.named_graphs() if hasattr(g, "value")):
+        print(f"warning: {settings.store_dir} holds no curated graphs to align with; run 'eurasia-kg build'",
+              file=sys.stderr)
+    report = alignment.align(store)
     print(report.text())
     if report_json:
         Path(report_json).write_text(report.to_json(), encoding="utf-8")

@@ -108,9 +108,21 @@ def parse_into(target: Graph, path: Path, fmt_override: str | None = None) -> No
 XML_DECLARATIONS = re.compile(rb"<!(?:ENTITY|DOCTYPE)", re.IGNORECASE)
 
 
+def xml_declares_entities(chunks: Iterable[bytes]) -> bool:
+    """Whether XML data has a DOCTYPE or entity declaration anywhere (not only at its start, which a
+    long comment can push away). NUL bytes are dropped so UTF-16 and UTF-32 text is caught too."""
+    tail = b""
+    for chunk in chunks:
+        data = tail + chunk.replace(b"\x00", b"")
+        if XML_DECLARATIONS.search(data):
+            return True
+        tail = data[-16:]
+    return False
+
+
 def parse_bytes(target: Graph, data: bytes, path: Path, rdflib_fmt: str, ox_fmt: ox.RdfFormat) -> None:
     """Parse ``data`` (named ``path`` in messages) into ``target``."""
-    if rdflib_fmt == "xml" and XML_DECLARATIONS.search(data[:65536]):
+    if rdflib_fmt == "xml" and xml_declares_entities([data]):
         # rdflib's RDF/XML parser expands nested entities (a "billion laughs" bomb) and may
         # resolve external ones; no RDF/XML we need declares entities.
         raise DataFileError(path, "RDF/XML with a DOCTYPE or entity declarations is refused "

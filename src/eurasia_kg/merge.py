@@ -24,14 +24,13 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from .config import GRAPH_BASE
-from .loader import DataFileError, format_of
+from .loader import DataFileError, format_of, xml_declares_entities
 
 MERGED_BASE = "https://w3id.org/eurasia-kg/merged/"
 MERGE_METADATA_GRAPH = MERGED_BASE + "_metadata"
 ALIGNMENT_GRAPH = MERGED_BASE + "_alignment"
 SOURCE_BASE = "https://w3id.org/eurasia-kg/id/merged-source/"
 NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,80}$")
-XML_DECLARATIONS = re.compile(rb"<!(?:ENTITY|DOCTYPE)", re.IGNORECASE)
 LICENSE_PREDICATES = ("http://purl.org/dc/terms/license", "https://schema.org/license", "http://schema.org/license",
                       "http://creativecommons.org/ns#license", "http://purl.org/dc/terms/rights")
 
@@ -129,8 +128,9 @@ def refuse_hostile(path: Path, fmt: ox.RdfFormat, max_bytes: int) -> None:
         raise MergeError(f"{path}: refused: the file is {size} bytes, over the limit of {max_bytes} "
                          "(setting max_merge_bytes)")
     if fmt == ox.RdfFormat.RDF_XML:
-        head = _open(path).read(65536)
-        if XML_DECLARATIONS.search(head):
+        with _open(path) as handle:
+            hostile = xml_declares_entities(iter(lambda: handle.read(1 << 20), b""))
+        if hostile:
             raise MergeError(f"{path}: refused: RDF/XML with a DOCTYPE or entity declarations is not accepted "
                              "(external entities could read local files; nested entities can exhaust memory)")
 
