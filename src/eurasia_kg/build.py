@@ -189,10 +189,14 @@ def build(settings: Settings, force: bool = False, log: Callable[[str], None] = 
         _write_dist(settings, dataset, ontology, result, report, fingerprint, log)
     if settings.store_dir.is_dir():
         with timer.step("store"):
-            from . import merge
+            from . import alignment, merge
 
-            # Only the curated graphs are replaced; merged sources stay as they are.
-            merge.sync_curated(merge.open_store(settings.store_dir), settings.dist_dir)
+            # Only the curated graphs are replaced; merged sources stay as they are, and their
+            # alignment to our (possibly changed) entities is recomputed.
+            store = merge.open_store(settings.store_dir)
+            merge.sync_curated(store, settings.dist_dir)
+            if merge.read_sources(store):
+                alignment.align(store)
     return report
 
 

@@ -320,6 +320,9 @@ def cmd_sources(args: argparse.Namespace) -> int:
         else:
             removed = merge.remove_source(store, args.source)
             print(f"removed {removed.name} ({removed.triples} triples, <{removed.graph}>)")
+            from . import alignment
+
+            alignment.align(store)  # the closure and conflicts of the remaining sources, recomputed
     except merge.MergeError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR

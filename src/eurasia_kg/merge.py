@@ -286,6 +286,16 @@ def merge_file(store_dir: Path, path: Path, name: str | None = None, fmt_overrid
     record = SourceRecord(name, graph, str(path.resolve()), digest, 0,
                           dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat())
     messages: list[str] = []
+    try:
+        return _merge_into(store_dir, path, fmt, graph, record, messages, progress, validate, strict)
+    except OSError as exc:  # the checkpoint has been restored; say what failed, with the file
+        raise MergeError(f"{path}: {exc.strerror or exc}; the store was restored to its state before the merge") \
+            from exc
+
+
+def _merge_into(store_dir: Path, path: Path, fmt: ox.RdfFormat, graph: str, record: SourceRecord,
+                messages: list[str], progress, validate, strict: bool) -> MergeResult:
+    name = record.name
     with MergeStore(store_dir) as handle:
         _load(handle.store, path, fmt, graph, progress)
         record.triples = _count(handle.store, graph)
