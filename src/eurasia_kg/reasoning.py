@@ -27,25 +27,37 @@ def is_noise(s, p, o) -> bool:
     return p == RDF.type and (isinstance(o, Literal) or (isinstance(o, URIRef) and str(o).startswith(str(XSD))))
 
 
-def axiomatised_properties(*graphs: Graph) -> set:
-    """Properties that some axiom talks about (sub-property, domain, range, characteristics…)."""
-    return {s for graph in graphs for s, p, _ in graph if p != RDFS.label and p != RDFS.comment}
+def mentioned_terms(*graphs: Graph) -> set:
+    """Every IRI an axiom mentions, as subject or object (property characteristics, chains, ranges…)."""
+    return {t for graph in graphs for s, p, o in graph for t in (s, o)
+            if isinstance(t, URIRef) and p not in (RDFS.label, RDFS.comment)}
 
 
-def infer(*graphs: Graph) -> Graph:
-    """The OWL 2 RL entailments of the union of ``graphs``, minus what was asserted and the noise.
+def inert(triple, mentioned: set) -> bool:
+    """A triple no OWL 2 RL rule can use: its property is mentioned by no axiom, it is not RDF, RDFS
+    or OWL vocabulary, and (since there is no owl:sameAs) no equality rule can rewrite it."""
+    _, p, _ = triple
+    return p != RDF.type and p not in mentioned and not str(p).startswith(BUILTIN_NAMESPACES)
 
-    Triples with a literal object whose property no axiom mentions (labels, comments, notes,
-    quote texts) cannot fire any OWL 2 RL rule that yields a non-noise triple, so they are left
-    out of the closure: this roughly halves owlrl's work without changing the result.
+
+def infer(ontology: Graph, *graphs: Graph) -> Graph:
+    """The OWL 2 RL entailments of ``ontology`` and ``graphs``, minus what was asserted and the noise.
+
+    Triples that no rule can use (literal-valued labels and notes, quote selectors, date instants,
+    concept-scheme bookkeeping…) are left out of the closure: this cuts owlrl's work by about half
+    without changing the result, which a test checks against the unfiltered closure.
     """
-    axiomatised = axiomatised_properties(*graphs)
+    everything = (ontology, *graphs)
+    has_equality = any((None, OWL.sameAs, None) in g for g in everything)
+    mentioned = mentioned_terms(ontology)
     closure = Graph()
-    for graph in graphs:
-        for s, p, o in graph:
-            if isinstance(o, Literal) and p not in axiomatised:
+    for graph in everything:
+        for triple in graph:
+            if graph is not ontology and not has_equality and inert(triple, mentioned):
                 continue
-            closure.add((s, p, o))
+            if isinstance(triple[2], Literal) and triple[1] not in mentioned and graph is not ontology:
+                continue
+            closure.add(triple)
     asserted = set(closure)
     owlrl.DeductiveClosure(owlrl.OWLRL_Semantics, axiomatic_triples=False, datatype_axioms=False).expand(closure)
     inferred = Graph()
