@@ -27,8 +27,17 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 
-bench: $(STAMP)
+# Benchmarks (figures in bench/README.md, raw results in bench/results/). The endpoint benchmark
+# uses wrk when it is installed (apt-get install wrk), else a light Python client.
+BENCH_STAMP := $(VENV)/.installed-bench
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	touch $(BENCH_STAMP)
+
+bench: build $(BENCH_STAMP)
 	$(BIN)/python bench/bench_build.py
+	$(BIN)/python bench/bench_endpoint.py
+	$(BIN)/python bench/bench_network.py
 
 clean:
 	rm -rf dist .pytest_cache

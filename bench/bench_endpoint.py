@@ -23,7 +23,8 @@ wrk is missing, a light threaded Python client. A server whose single pass throu
 longer than --duration is loaded long enough for one full pass (capped at --max-duration), so
 the slow queries are not left out of its figure.
 
-Writes bench/results/endpoint.json and prints the table with ratios against ours.
+Writes bench/results/endpoint.json (server logs in bench/results/logs/) and prints the table with
+ratios against ours.
 Targets: ours >= 10x rdflib-endpoint; ours uncached >= 0.5x Oxigraph; ours cached >= 1x Oxigraph.
 """
 
@@ -81,9 +82,9 @@ def serve_rdflib(data: str, port: int, workers: int) -> None:
 class Server:
     name: str
     description: str
-    command: list[str]
+    command: list[str]  # "{port}" in an argument stands for the port, chosen when the server starts
     path: str  # the query endpoint's path
-    port: int
+    port: int = 0
     prepare: list[list[str]] = field(default_factory=list)
     upload: Path | None = None  # N-Quads to POST to /store once the server answers (Oxigraph in memory)
     process: subprocess.Popen | None = None
@@ -113,30 +114,39 @@ def query_path(server: Server, text: str) -> str:
     return f"{server.path}?{urllib.parse.urlencode({'query': text})}"
 
 
-def start(server: Server, logs: Path, ready_timeout: float = 180.0) -> float:
+def start(server: Server, logs: Path, ready_timeout: float = 180.0, attempts: int = 3) -> float:
+    """Start the server on a free port (another, if it exits at once: the port may have been taken
+    meanwhile); the seconds until it answers a query."""
     for step in server.prepare:
         subprocess.run(step, check=True, capture_output=True)
-    started = time.perf_counter()
-    # A session of its own, so that stopping it also stops the worker processes it starts.
-    with open(logs / f"{server.name}.log", "wb") as log:
-        server.process = subprocess.Popen(server.command, stdout=log, stderr=subprocess.STDOUT,
-                                          stdin=subprocess.DEVNULL, start_new_session=True, cwd=ROOT)
-    probe = query_path(server, "ASK { }")
-    while time.perf_counter() - started < ready_timeout:
-        if server.process.poll() is not None:
-            raise RuntimeError(f"{server.name} exited with {server.process.returncode}; "
-                               f"see {logs / (server.name + '.log')}")
-        try:
-            status, _ = get(server.port, probe, timeout=5)
-            if status == 200:
-                if server.upload is not None:
-                    upload(server)
-                return time.perf_counter() - started
-        except OSError:
-            pass
-        time.sleep(0.2)
-    stop(server)
-    raise RuntimeError(f"{server.name} did not answer within {ready_timeout} s")
+    log_path = logs / f"{server.name}.log"
+    for attempt in range(attempts):
+        server.port = free_port()
+        command = [part.replace("{port}", str(server.port)) for part in server.command]
+        started = time.perf_counter()
+        # A session of its own, so that stopping it also stops the worker processes it starts.
+        with open(log_path, "ab") as log:
+            server.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
+                                              stdin=subprocess.DEVNULL, start_new_session=True, cwd=ROOT)
+        probe = query_path(server, "ASK { }")
+        while time.perf_counter() - started < ready_timeout:
+            if server.process.poll() is not None:
+                break
+            try:
+                status, _ = get(server.port, probe, timeout=5)
+                if status == 200:
+                    if server.upload is not None:
+                        upload(server)
+                    return time.perf_counter() - started
+            except OSError:
+                pass
+            time.sleep(0.2)
+        else:
+            stop(server)
+            raise RuntimeError(f"{server.name} did not answer within {ready_timeout} s; see {log_path}")
+        print(f"   {server.name} exited with {server.process.returncode} (attempt {attempt + 1}); see {log_path}",
+              flush=True)
+    raise RuntimeError(f"{server.name} would not start; see {log_path}")
 
 
 def upload(server: Server) -> None:
@@ -166,19 +176,27 @@ def stop(server: Server) -> None:
 
 # --- Verification pass ---------------------------------------------------------------------------
 
-def _signature(binding: dict) -> tuple:
+def _signature(binding: dict, loose: bool = False) -> tuple:
     """A row for comparing answers across servers: blank-node labels erased, and a literal taken as
-    its sorted words, since the order of the values GROUP_CONCAT joins is left open by SPARQL."""
+    its sorted words, since the order of the values GROUP_CONCAT joins is left open by SPARQL.
+    ``loose`` also drops language tags and compares numbers by value (80 and 80.0 as xsd:decimal)."""
     row = []
     for var in sorted(binding):
         term = binding[var]
         value = term["value"]
+        datatype = term.get("datatype", "")
+        lang = term.get("xml:lang", "").lower()
         if term["type"] == "bnode":
             value = "_:b"
         elif term["type"] in ("literal", "typed-literal"):
             value = " ".join(sorted(re.split(r"[\s,;|\u2013]+", value)))
+            if loose:
+                lang = ""
+                if datatype.endswith(("#decimal", "#integer", "#double", "#float")):
+                    with contextlib.suppress(ValueError):
+                        value = repr(float(term["value"]))
         kind = "literal" if term["type"] == "typed-literal" else term["type"]
-        row.append((var, kind, value, term.get("datatype", ""), term.get("xml:lang", "").lower()))
+        row.append((var, kind, value, datatype, lang))
     return tuple(row)
 
 
@@ -194,6 +212,7 @@ def verify(server: Server, mix: list[tuple[str, str]]) -> dict[str, dict]:
             bindings = json.loads(body)["results"]["bindings"]
             entry["rows"] = len(bindings)
             entry["signature"] = sorted(_signature(b) for b in bindings)
+            entry["loose_signature"] = sorted(_signature(b, loose=True) for b in bindings)
         else:
             entry["error"] = body[:300].decode("utf-8", "replace")
         answers[name] = entry
@@ -217,7 +236,10 @@ def compare(verification: dict[str, dict[str, dict]], names: list[str]) -> list[
             elif ours.get("signature") != theirs.get("signature"):
                 first = next(((a, b) for a, b in zip(ours["signature"], theirs["signature"], strict=False)
                               if a != b), (None, None))
-                problems.append({"query": name, "server": server, "kind": "values (same row count)",
+                kind = "values (same row count)"
+                if ours["loose_signature"] == theirs["loose_signature"]:
+                    kind = "lexical forms only (language tag or number form; same rows and values)"
+                problems.append({"query": name, "server": server, "kind": kind,
                                  "reference": ours["rows"], "theirs": theirs["rows"],
                                  "first_difference": {"ours": first[0], "theirs": first[1]}})
     return problems
@@ -340,31 +362,24 @@ def versions() -> dict:
 
 def servers(dist: Path, scratch: Path, rdflib_workers: int) -> list[Server]:
     nq = dist / "eurasia-kg.nq"
-    ours = [str(BIN / "eurasia-kg"), "serve", "--root", str(ROOT), "--dist", str(dist), "--host", "127.0.0.1"]
+    ours = [str(BIN / "eurasia-kg"), "serve", "--root", str(ROOT), "--dist", str(dist), "--host", "127.0.0.1",
+            "--port", "{port}"]
     oxigraph = str(BIN / "oxigraph") if (BIN / "oxigraph").exists() else "oxigraph"
     location = str(scratch / "oxigraph-db")
-    found = []
-    port = free_port()
-    found.append(Server(REFERENCE, "eurasia-kg serve --cache-size 0", ours + ["--port", str(port), "--cache-size", "0"],
-                        "/sparql", port))
-    port = free_port()
-    found.append(Server("ours-cache", "eurasia-kg serve (default cache)", ours + ["--port", str(port)],
-                        "/sparql", port))
-    port = free_port()
-    found.append(Server("rdflib-endpoint", f"rdflib-endpoint under uvicorn, {rdflib_workers} process(es)",
-                        [sys.executable, str(Path(__file__).resolve()), "--serve-rdflib", str(nq), "--port", str(port),
-                         "--rdflib-workers", str(rdflib_workers)], "/", port))
-    port = free_port()
-    found.append(Server("oxigraph-mem", "oxigraph serve --union-default-graph (in memory, N-Quads POSTed to /store)",
-                        [oxigraph, "serve", "--bind", f"127.0.0.1:{port}", "--union-default-graph"], "/query", port,
-                        upload=nq))
-    port = free_port()
-    found.append(Server("oxigraph-rocksdb", "oxigraph load + optimize, serve-read-only --union-default-graph",
-                        [oxigraph, "serve-read-only", "--location", location, "--bind", f"127.0.0.1:{port}",
-                         "--union-default-graph"], "/query", port,
-                        prepare=[[oxigraph, "load", "--location", location, "--file", str(nq)],
-                                 [oxigraph, "optimize", "--location", location]]))
-    return found
+    return [
+        Server(REFERENCE, "eurasia-kg serve --cache-size 0", ours + ["--cache-size", "0"], "/sparql"),
+        Server("ours-cache", "eurasia-kg serve (default cache)", ours, "/sparql"),
+        Server("rdflib-endpoint", f"rdflib-endpoint under uvicorn, {rdflib_workers} process(es)",
+               [sys.executable, str(Path(__file__).resolve()), "--serve-rdflib", str(nq), "--port", "{port}",
+                "--rdflib-workers", str(rdflib_workers)], "/"),
+        Server("oxigraph-mem", "oxigraph serve --union-default-graph (in memory, N-Quads POSTed to /store)",
+               [oxigraph, "serve", "--bind", "127.0.0.1:{port}", "--union-default-graph"], "/query", upload=nq),
+        Server("oxigraph-rocksdb", "oxigraph load + optimize, serve-read-only --union-default-graph",
+               [oxigraph, "serve-read-only", "--location", location, "--bind", "127.0.0.1:{port}",
+                "--union-default-graph"], "/query",
+               prepare=[[oxigraph, "load", "--location", location, "--file", str(nq)],
+                        [oxigraph, "optimize", "--location", location]]),
+    ]
 
 
 def ratio(a: float | None, b: float | None) -> float | None:
@@ -409,9 +424,13 @@ def main() -> None:
                      "repeat": opts.repeat, "concurrency": opts.concurrency, "mix": names, "accept": ACCEPT,
                      "data": str(opts.dist / "eurasia-kg.nq"), "servers": {}, "verification": {}}
     runs: dict[str, dict[str, list[dict]]] = {}
-    if os.getloadavg()[0] > 0.5:
+    if os.getloadavg()[0] > 1.0:
         print(f"warning: load average {os.getloadavg()[0]:.2f} before the benchmark starts; other work on this "
               "machine will show in the figures", flush=True)
+    logs = ROOT / "bench" / "results" / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    for old in logs.glob("*.log"):
+        old.unlink()
     with tempfile.TemporaryDirectory(prefix="ekg-bench-") as tmp:
         scratch = Path(tmp)
         chosen = [s for s in servers(opts.dist, scratch, opts.rdflib_workers)
@@ -420,7 +439,7 @@ def main() -> None:
             # All servers are up at once (idle ones cost no CPU), so the rounds can interleave them
             # and a slow spell of the machine does not fall on one server only.
             for server in chosen:
-                startup = start(server, scratch)
+                startup = start(server, logs)
                 answers = verify(server, mix)
                 pass_s = sum(a["seconds"] for a in answers.values())
                 results["verification"][server.name] = answers
@@ -455,7 +474,12 @@ def main() -> None:
     for answers in results["verification"].values():
         for entry in answers.values():
             entry.pop("signature", None)
+            entry.pop("loose_signature", None)
     results["mismatches"] = mismatches
+    results["row_counts_match"] = {
+        server: sum(1 for n in names if answers[n]["status"] == 200
+                    and answers[n].get("rows") == results["verification"][REFERENCE][n].get("rows"))
+        for server, answers in results["verification"].items()}
     results["ratios"], results["targets"] = ratios_and_targets(results["servers"], opts.concurrency)
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)
@@ -463,6 +487,8 @@ def main() -> None:
     print()
     print(table(results, opts.concurrency))
     print()
+    print("Row counts equal to ours-nocache's: " + ", ".join(
+        f"{server} {count}/{len(names)}" for server, count in results["row_counts_match"].items()))
     if mismatches:
         print("Answers that differ from ours-nocache:")
         for m in mismatches:

@@ -280,7 +280,7 @@ def main() -> None:
                                  "loadavg_at_start": os.getloadavg()},
                      "generator": {"seed": opts.seed, "version": synthetic.VERSION}, "budget_s": opts.budget,
                      "sizes": {}}
-    if os.getloadavg()[0] > 0.5:
+    if os.getloadavg()[0] > 1.0:
         print(f"warning: load average {os.getloadavg()[0]:.2f} before the benchmark starts; other work on this "
               "machine will show in the figures", flush=True)
     for people in opts.sizes:
