@@ -38,6 +38,7 @@ bench: build $(BENCH_STAMP)
 	$(BIN)/python bench/bench_build.py
 	$(BIN)/python bench/bench_endpoint.py
 	$(BIN)/python bench/bench_network.py
+	$(BIN)/python bench/bench_merge.py
 
 clean:
 	rm -rf dist .pytest_cache

@@ -23,8 +23,8 @@ wrk is missing, a light threaded Python client. A server whose single pass throu
 longer than --duration is loaded long enough for one full pass (capped at --max-duration), so
 the slow queries are not left out of its figure.
 
-Writes bench/results/endpoint.json (server logs in bench/results/logs/) and prints the table with
-ratios against ours.
+Writes bench/results/endpoint.json (the last 64 KiB of each server's log in bench/results/logs/)
+and prints the table with ratios against ours.
 Targets: ours >= 10x rdflib-endpoint; ours uncached >= 0.5x Oxigraph; ours cached >= 1x Oxigraph.
 """
 
@@ -382,6 +382,15 @@ def servers(dist: Path, scratch: Path, rdflib_workers: int) -> list[Server]:
     ]
 
 
+def keep_log_tail(source: Path, target: Path, size: int = 65536) -> None:
+    """The end of a server's log (ours logs every request: whole logs run to hundreds of MB)."""
+    if not source.is_file():
+        return
+    with source.open("rb") as log:
+        log.seek(max(0, source.stat().st_size - size))
+        target.write_bytes(log.read())
+
+
 def ratio(a: float | None, b: float | None) -> float | None:
     return a / b if a and b else None
 
@@ -439,7 +448,7 @@ def main() -> None:
             # All servers are up at once (idle ones cost no CPU), so the rounds can interleave them
             # and a slow spell of the machine does not fall on one server only.
             for server in chosen:
-                startup = start(server, logs)
+                startup = start(server, scratch)
                 answers = verify(server, mix)
                 pass_s = sum(a["seconds"] for a in answers.values())
                 results["verification"][server.name] = answers
@@ -468,6 +477,7 @@ def main() -> None:
         finally:
             for server in chosen:
                 stop(server)
+                keep_log_tail(scratch / f"{server.name}.log", logs / f"{server.name}.log")
     for name, by_concurrency in runs.items():
         results["servers"][name]["runs"] = {c: median_run(rs) for c, rs in by_concurrency.items() if rs}
     mismatches = compare(results["verification"], names)

@@ -123,7 +123,8 @@ def main() -> None:
         for fmt, turtle in (("nt", False), ("ttl", True)):
             data = tmp / f"data.{fmt}"
             generate(data, args.triples, turtle)
-            ours = run([str(BIN / "eurasia-kg"), "merge", str(data), "--name", f"bench-{fmt}", "--no-progress", "--no-align",
+            ours = run([str(BIN / "eurasia-kg"), "merge", str(data), "--name", f"bench-{fmt}", "--no-progress",
+                        "--no-align",
                         "--store", str(tmp / f"store-{fmt}"), "--dist", str(tmp / "no-dist")])
             theirs = run([OXIGRAPH, "load", "--location", str(tmp / f"oxigraph-{fmt}"), "--file", str(data)])
             results[fmt] = {"merge_s": ours[0], "merge_peak_mb": ours[1], "oxigraph_load_s": theirs[0],
