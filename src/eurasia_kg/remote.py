@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from .sparql import Outcome, QueryRejected
+from .sparql import Outcome, QueryRejected, collect_outcome
 
 USER_AGENT = "eurasia-kg"
 
@@ -153,31 +153,4 @@ class RemoteEngine:
             fmt = ox.RdfFormat.N_TRIPLES if media != "text/turtle" else ox.RdfFormat.TURTLE
             triples = list(ox.parse(body, format=fmt))
             return Outcome("graph", triples=triples[:max_rows], truncated=len(triples) > max_rows)
-        result = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
-        if isinstance(result, ox.QueryBoolean):
-            return Outcome("boolean", boolean=bool(result))
-        variables = [v.value for v in result.variables]
-        rows = []
-        for solution in result:
-            if len(rows) == max_rows:
-                return Outcome("bindings", variables, rows, truncated=True)
-            rows.append([solution[v] for v in variables])
-        return Outcome("bindings", variables, rows)
-
-
-def remote_select(engine: RemoteEngine):
-    """A select function for network.build_network over a remote endpoint."""
-
-    def select(query: str, graphs: list[str] | None) -> tuple[list[str], list[list]]:
-        outcome = engine.run(query, 10_000_000, default_graphs=graphs)
-        return outcome.variables, [[_value(t) for t in row] for row in outcome.rows]
-
-    return select
-
-
-def _value(term) -> object:
-    if term is None:
-        return None
-    if isinstance(term, ox.Literal) and term.datatype is not None and term.datatype.value.endswith("#boolean"):
-        return term.value == "true"
-    return term.value
+        return collect_outcome(ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON), max_rows)

@@ -258,14 +258,15 @@ class OxigraphEngine:
             kwargs["use_default_graph_as_union"] = self.union_default_graph
         try:
             result = self.store.query(query, **kwargs)
-            return _collect(result, max_rows)
+            return collect_outcome(result, max_rows)
         except SyntaxError as exc:
             raise QueryRejected(str(exc)) from exc
         except (OSError, ValueError, TypeError, RuntimeError) as exc:
             raise QueryRejected(str(exc)) from exc
 
 
-def _collect(result, max_rows: int) -> Outcome:
+def collect_outcome(result, max_rows: int) -> Outcome:
+    """A pyoxigraph result (from a store or parsed from another endpoint) as an Outcome, capped."""
     if isinstance(result, ox.QueryBoolean):
         return Outcome("boolean", boolean=bool(result))
     if isinstance(result, ox.QuerySolutions):
