@@ -13,10 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -25,7 +21,7 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 
-from .conftest import ROOT
+from .test_ui_browser import running_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -58,46 +54,12 @@ def _need_chromium() -> None:
         pytest.skip("the playwright package is not installed (pip install -e '.[test]')")
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((LOCAL_HOST, 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(settings, built) -> Iterator[str]:
-    """`python -m eurasia_kg.cli serve` on a free port of 127.0.0.1; yields its base URL."""
+    """`python -m eurasia_kg.cli serve` on a free port of 127.0.0.1 (the UI tests' helper); yields its base URL."""
     _need_chromium()
-    port = _free_port()
-    base = f"http://{LOCAL_HOST}:{port}"
-    log = settings.dist_dir.parent / f"network-serve-{port}.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "eurasia_kg.cli", "serve", "--dist", str(settings.dist_dir), "--host", LOCAL_HOST,
-             "--port", str(port), "--workers", "1"],
-            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"the server exited with {process.returncode}:\n{log.read_text(errors='replace')}")
-            try:
-                with urllib.request.urlopen(base + "/network/graph.json", timeout=5) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"the server did not answer within 60 s:\n{log.read_text(errors='replace')}")
-            time.sleep(0.1)
+    with running_server(settings.dist_dir) as base:
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
 
 
 def api(base: str, path: str, **params) -> dict:
