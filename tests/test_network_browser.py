@@ -117,7 +117,7 @@ def page(browser, recorder):
     context.on("request", lambda request: recorder.requests.append(request.url))
     context.route("**/*", recorder.route)
     page = context.new_page()
-    page.set_default_timeout(20_000)
+    page.set_default_timeout(60_000)  # a wait, not a speed check: CI may share the 2 cores
     page.on("pageerror", lambda error: recorder.errors.append(str(error)))
     yield page
     violations = page.evaluate("window.__cspViolations || []") if not page.is_closed() else []
