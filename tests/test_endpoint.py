@@ -102,7 +102,7 @@ def remote_endpoint():
 @pytest.fixture(scope="module")
 def strict_app(built, settings, remote_endpoint):
     """Small limits, a 1 s timeout, no response cache, and SERVICE allowed to one endpoint prefix."""
-    app = _make_app(settings, max_rows=3, max_query_length=600, max_body=4000, query_timeout=1.0, cache_size=0,
+    app = _make_app(settings, max_rows=3, max_query_length=600, max_body=4000, query_timeout=1.0, cache_bytes=0,
                     service_allowlist=(remote_endpoint.rsplit("/", 1)[0],))
     yield app
     _close(app)
@@ -110,7 +110,7 @@ def strict_app(built, settings, remote_endpoint):
 
 @pytest.fixture(scope="module")
 def update_app(built, settings):
-    app = _make_app(settings, update_token=TOKEN, cache_size=0)
+    app = _make_app(settings, update_token=TOKEN, cache_bytes=0)
     yield app
     _close(app)
 
@@ -628,12 +628,20 @@ def test_content_security_policy_on_html_pages(client, path):
 
 
 def test_access_log_line_per_request(client, caplog):
+    """One line per request, written by the access log's own thread (so it may come a little later)."""
+    marker = "access-log-marker"
     with caplog.at_level("INFO", logger="eurasia_kg.access"):
-        get(client, ASK_LAVROV)
-        client.get("/id/person/sergei-lavrov")
-    lines = [r.getMessage() for r in caplog.records if r.name == "eurasia_kg.access"]
+        get(client, ASK_LAVROV + f" # {marker}")
+        client.get(f"/id/person/sergei-lavrov?{marker}")
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            lines = [r.getMessage() for r in caplog.records if r.name == "eurasia_kg.access" and marker in r.getMessage()]
+            if len(lines) >= 2:
+                break
+            time.sleep(0.02)
     assert len(lines) == 2
     assert '"GET /sparql?query=' in lines[0] and " 200 " in lines[0]
+    assert '"GET /id/person/sergei-lavrov?' in lines[1]
 
 
 # --- metrics --------------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ RESULT_FORMATS: tuple[Format, ...] = (
 )
 # CONSTRUCT and DESCRIBE results, and Linked Data documents.
 GRAPH_FORMATS: tuple[Format, ...] = (
-    Format("ttl", "text/turtle", "turtle", ".ttl", ("application/turtle", "application/x-turtle")),
+    Format("ttl", "text/turtle", "turtle", ".ttl", ("application/turtle", "application/x-turtle", "n3", "text/n3")),
     Format("nt", "application/n-triples", "nt", ".nt", ("ntriples", "n-triples", "text/plain")),
     Format("jsonld", "application/ld+json", "json-ld", ".jsonld", ("json", "application/json")),
     Format("rdfxml", "application/rdf+xml", "xml", ".rdf", ("rdf+xml", "rdf/xml", "rdf", "application/xml")),
@@ -48,6 +48,14 @@ ALIASES: dict[str, str] = {
 }
 
 
+class UnknownFormat(Exception):
+    """A ?format= value that names no format this server writes."""
+
+    def __init__(self, value: str, formats: tuple[Format, ...]):
+        names = sorted({f.key for f in formats})
+        super().__init__(f"unknown format {value!r}; this server writes " + ", ".join(names))
+
+
 class NotAcceptable(Exception):
     def __init__(self, offered: tuple[Format, ...]):
         self.offered = offered
@@ -61,6 +69,22 @@ def by_key(formats: tuple[Format, ...], key: str) -> Format | None:
         if key in (fmt.key, fmt.media_type, fmt.suffix.lstrip("."), fmt.engine_name, *fmt.names):
             return fmt
     return None
+
+
+def check_format_values(values: list[str] | tuple[str, ...], *tables: tuple[Format, ...]) -> None:
+    """Refuse a ?format= value that names no format of any of these tables (UnknownFormat)."""
+    every = tuple(f for table in tables for f in table)
+    for value in values:
+        if value and by_key(every, value) is None:
+            raise UnknownFormat(value, every)
+
+
+def negotiate_or_none(accept_header: str | None, formats: tuple[Format, ...],
+                      format_param: str | list[str] | tuple[str, ...] | None = None) -> Format | None:
+    try:
+        return negotiate(accept_header, formats, format_param)
+    except NotAcceptable:
+        return None
 
 
 def negotiate(accept_header: str | None, formats: tuple[Format, ...],

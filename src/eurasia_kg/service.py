@@ -1,17 +1,26 @@
 """The knowledge service: what the web layer asks of the data, with no notion of HTTP.
 
-It runs inside worker processes (see ``workers``), so every method takes and returns plain,
-picklable values. Errors are raised as ``ServiceError`` with the HTTP-neutral kind of failure.
+It runs inside worker processes (see ``workers``): every method the workers may call is listed in
+``KnowledgeService.CALLS``, takes and returns plain picklable values, and gives results already
+written as bytes. Errors are raised as ``ServiceError`` with the HTTP-neutral kind of failure.
+
+Where the data comes from is decided in one place, ``open_engine``; every call reaches its engine
+through ``KnowledgeService.engine_for_call``, and the version of the data (for ETags and cache
+keys) comes from ``data_version``.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 
-from . import negotiation, sparql
+from . import sparql, sparql_checks
 from .config import GRAPH_BASE, PREFIXES
 
 EKG = "https://w3id.org/eurasia-kg/ontology#"
@@ -19,13 +28,20 @@ RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 EXTERNAL_ID_PROPERTIES = (EKG + "wikidata", EKG + "dbpedia", EKG + "geonames", EKG + "iso3166Alpha2",
                           EKG + "iso3166Alpha3", EKG + "iso3166Numeric", EKG + "iso3166_2")
+DUMP = "eurasia-kg.nq"
 
 
 class ServiceError(Exception):
     def __init__(self, kind: str, message: str):
-        self.kind = kind  # "rejected", "not-acceptable", "not-found"
+        self.kind = kind  # "rejected", "not-acceptable", "not-found", "forbidden", "too-large"
         self.message = message
-        super().__init__(message)
+        super().__init__(kind, message)
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __reduce__(self):  # picklable with both arguments, to cross from a worker to the web process
+        return ServiceError, (self.kind, self.message)
 
 
 @dataclass
@@ -37,6 +53,48 @@ class Answer:
     truncated: bool = False
 
 
+@dataclass(frozen=True)
+class DataSource:
+    """Where the data is: a remote endpoint (``store`` is a URL), the on-disk store (``store`` is a
+    directory), or the built dump in ``dist`` loaded into memory."""
+
+    dist: Path
+    store: str | None = None
+    engine: str = "oxigraph"
+    union_default_graph: bool = True
+
+    @property
+    def dump(self) -> Path:
+        return self.dist / DUMP
+
+
+def open_engine(source: DataSource) -> sparql.OxigraphEngine | sparql.RdflibEngine:
+    """The one place where an engine is made from the data source."""
+    if source.store and source.store.startswith(("http://", "https://")):
+        from .remote import RemoteEngine
+
+        return RemoteEngine(source.store, union_default_graph=source.union_default_graph)
+    if source.engine == "rdflib":
+        return sparql.RdflibEngine.from_file(source.dump, source.union_default_graph)
+    if source.store:
+        return sparql.OxigraphEngine(ox.Store.read_only(source.store), source.union_default_graph)
+    return sparql.OxigraphEngine.from_file(source.dump, source.union_default_graph)
+
+
+def data_version(source: DataSource) -> tuple[str, float]:
+    """The version of the data (part of every ETag and cache key) and when it last changed."""
+    state = source.dist / ".build-state.json"
+    dump = source.dump
+    if state.is_file():
+        version = json.loads(state.read_text()).get("fingerprint", "")
+    else:
+        version = hashlib.sha256(dump.read_bytes()).hexdigest() if dump.is_file() else "empty"
+    modified = dump.stat().st_mtime if dump.is_file() else time.time()
+    if source.store and not source.store.startswith(("http://", "https://")):
+        version += ":" + (source.store or "")
+    return version[:24], modified
+
+
 def term_view(term) -> dict | None:
     """A term as the HTML templates show it (never pre-escaped: the template escapes)."""
     if term is None:
@@ -45,6 +103,8 @@ def term_view(term) -> dict | None:
         return {"type": "iri", "value": term.value, "short": shorten(term.value)}
     if isinstance(term, ox.BlankNode):
         return {"type": "bnode", "value": term.value, "short": f"_:{term.value}"}
+    if isinstance(term, ox.Triple):
+        return {"type": "literal", "value": str(term), "language": None, "datatype": None}
     datatype = term.datatype.value if term.datatype is not None else None
     return {"type": "literal", "value": term.value, "language": term.language,
             "datatype": shorten(datatype) if datatype and not term.language else None}
@@ -64,40 +124,82 @@ def shorten(iri: str) -> str:
 
 @dataclass
 class KnowledgeService:
-    engine: sparql.OxigraphEngine | sparql.RdflibEngine
+    source: DataSource
     max_rows: int = 10000
     max_query_length: int = 20000
+    max_query_depth: int = 100
     service_allowlist: tuple[str, ...] = ()
-    version: str = ""
-    stats: dict = field(default_factory=dict)
+    user_data: bytes = b""  # what updates have written so far (a worker started later replays it)
+    _engine: Any = field(default=None, repr=False)
+    _checker: sparql_checks.Checker | None = field(default=None, repr=False)
 
-    @classmethod
-    def from_dist(cls, dist: Path, engine: str = "oxigraph", union_default_graph: bool = True,
-                  user_data: bytes = b"", store: str | None = None, **limits) -> KnowledgeService:
-        """The service over, in order: a remote endpoint (``store`` is a URL), the on-disk store of
-        curated and merged data (``store`` is a directory), or the built dump in memory."""
-        path = dist / "eurasia-kg.nq"
-        if store and store.startswith(("http://", "https://")):
-            from .remote import RemoteEngine
+    # The methods a worker runs on request; nothing else is reachable from the web process.
+    CALLS = frozenset({"query", "describe", "describe_rdf", "apply_update", "replace_user_data", "network",
+                       "warm_up"})
 
-            chosen = RemoteEngine(store, union_default_graph=union_default_graph)
-        elif engine == "rdflib":
-            chosen = sparql.RdflibEngine.from_file(path, union_default_graph)
-        elif store:
-            chosen = sparql.OxigraphEngine(ox.Store.read_only(store), union_default_graph)
-        else:
-            chosen = sparql.OxigraphEngine.from_file(path, union_default_graph)
-        service = cls(chosen, **limits)
-        if user_data:
-            service.replace_user_data(user_data)
-        return service
+    # --- The data -----------------------------------------------------------------------
 
-    # --- SPARQL Update (user graphs only) ----------------------------------------
+    def engine_for_call(self):
+        """The engine for the next call, opened on first use (so that workers start at once).
+        A step that reopens the store when it has changed belongs here."""
+        if self._engine is None:
+            self._engine = open_engine(self.source)
+            if self.user_data:
+                self._replace_user_data(self.user_data)
+        return self._engine
+
+    @property
+    def engine(self):
+        return self.engine_for_call()
+
+    @property
+    def checker(self) -> sparql_checks.Checker:
+        if self._checker is None:
+            self._checker = sparql_checks.Checker(tuple(self.service_allowlist), self.max_query_length,
+                                                  self.max_query_depth)
+        return self._checker
+
+    def warm_up(self) -> int:
+        """Open the engine now (a worker calls this when idle after start); the number of quads is not counted."""
+        self.engine_for_call()
+        return 0
+
+    # --- SPARQL -----------------------------------------------------------------------
+
+    def query(self, text: str, result_format: str | None, graph_format: str | None,
+              default_graphs: list[str] | None = None, named_graphs: list[str] | None = None,
+              base_iri: str | None = None) -> Answer:
+        """Answer a query, written in ``result_format`` (SELECT, ASK) or ``graph_format`` (CONSTRUCT,
+        DESCRIBE): keys of negotiation's tables, chosen by the web layer; None when the client accepts
+        none of that kind. ``default_graphs``/``named_graphs`` are the protocol's dataset (None when not
+        given); ``base_iri`` resolves relative IRIs."""
+        from . import negotiation
+
+        try:
+            facts = self.checker.query(text, base_iri)
+            outcome = self.engine_for_call().run(text, self.max_rows, default_graphs, named_graphs, base_iri,
+                                                 has_dataset=facts.has_dataset)
+        except sparql.QueryRejected as exc:
+            message = str(exc)
+            if "could not be parsed" not in message and sparql_checks.parses_as_update(text):
+                message = "SPARQL Update is not accepted at the query endpoint; send it to /update"
+            raise ServiceError("rejected", message) from None
+        key = graph_format if outcome.kind == "graph" else result_format
+        formats = negotiation.GRAPH_FORMATS if outcome.kind == "graph" else negotiation.RESULT_FORMATS
+        if key is None:
+            raise ServiceError("not-acceptable", str(negotiation.NotAcceptable(formats)))
+        fmt = negotiation.by_key(formats, key)
+        if fmt.key == "html":
+            return Answer(fmt.media_type, format_key="html", html=_html_view(outcome), truncated=outcome.truncated)
+        return Answer(fmt.media_type, sparql.render(outcome, fmt.key), fmt.key, truncated=outcome.truncated)
+
+    # --- SPARQL Update (user graphs only) ------------------------------------------------
 
     def _store(self) -> ox.Store:
-        if not isinstance(self.engine, sparql.OxigraphEngine):
-            raise ServiceError("rejected", "SPARQL Update needs the oxigraph engine")
-        return self.engine.store
+        engine = self.engine_for_call()
+        if not isinstance(engine, sparql.OxigraphEngine) or self.source.store:
+            raise ServiceError("rejected", "SPARQL Update needs the oxigraph engine over the built dump")
+        return engine.store
 
     @staticmethod
     def _is_curated(graph) -> bool:
@@ -114,72 +216,56 @@ class KnowledgeService:
         """
         store = self._store()
         try:
-            sparql.check_update(text, self.max_query_length, self.service_allowlist)
-            text = sparql.with_update_dataset(text, using or [], using_named or [])
+            operations = self.checker.update(text, base_iri)
+            text = sparql_checks.with_update_dataset(text, operations, using or [], using_named or [])
         except sparql.QueryRejected as exc:
-            raise ServiceError("rejected", str(exc)) from exc
+            raise ServiceError("rejected", str(exc)) from None
         snapshot = store.dump(format=ox.RdfFormat.N_QUADS)
         before = self._curated(store)
         try:
             store.update(text, prefixes=PREFIXES, base_iri=base_iri)
         except SyntaxError as exc:
-            raise ServiceError("rejected", str(exc)) from exc
+            raise ServiceError("rejected", str(exc)) from None
         except (OSError, ValueError, RuntimeError) as exc:
             self._restore(store, snapshot)
-            raise ServiceError("rejected", str(exc)) from exc
+            raise ServiceError("rejected", str(exc)) from None
         if self._curated(store) != before:
             self._restore(store, snapshot)
             raise ServiceError("forbidden", "the update would change a curated graph (under "
                                f"{GRAPH_BASE}); updates may only write other graphs. Nothing was changed.")
-        return self.user_data()
+        self.user_data = ox.serialize([q for q in store if not self._is_curated(q.graph_name)],
+                                      format=ox.RdfFormat.N_QUADS)
+        return self.user_data
 
     @staticmethod
     def _restore(store: ox.Store, snapshot: bytes) -> None:
         store.clear()
         store.bulk_load(snapshot, format=ox.RdfFormat.N_QUADS)
 
-    def user_data(self) -> bytes:
-        store = self._store()
-        return ox.serialize([q for q in store if not self._is_curated(q.graph_name)], format=ox.RdfFormat.N_QUADS)
-
     def replace_user_data(self, nquads: bytes) -> None:
+        self.user_data = nquads
+        self._replace_user_data(nquads)
+
+    def _replace_user_data(self, nquads: bytes) -> None:
         store = self._store()
         for quad in [q for q in store if not self._is_curated(q.graph_name)]:
             store.remove(quad)
         store.bulk_load(nquads, format=ox.RdfFormat.N_QUADS)
 
-    # --- SPARQL ---------------------------------------------------------------
+    # --- The network view ------------------------------------------------------------------
 
-    def query(self, text: str, accept: str | None = None, format_param: str | tuple[str, ...] | None = None,
-              default_graphs: list[str] | None = None, named_graphs: list[str] | None = None,
-              base_iri: str | None = None) -> Answer:
-        """Answer a query in the negotiated format. ``default_graphs``/``named_graphs`` are the
-        protocol's dataset (None when not given); ``base_iri`` resolves relative IRIs."""
-        try:
-            sparql.check_query(text, self.max_query_length, self.service_allowlist)
-            outcome = self.engine.run(text, self.max_rows, default_graphs, named_graphs, base_iri)
-        except sparql.QueryRejected as exc:
-            raise ServiceError("rejected", str(exc)) from exc
-        formats = negotiation.GRAPH_FORMATS if outcome.kind == "graph" else negotiation.RESULT_FORMATS
-        try:
-            fmt = negotiation.negotiate(accept, formats, format_param)
-        except negotiation.NotAcceptable as exc:
-            raise ServiceError("not-acceptable", str(exc)) from exc
-        if fmt.key == "html":
-            return Answer(fmt.media_type, format_key="html", html=_html_view(outcome), truncated=outcome.truncated)
-        return Answer(fmt.media_type, sparql.serialise(outcome, fmt), fmt.key, truncated=outcome.truncated)
+    def network(self, view: str, params: dict) -> Any:
+        """One of the network's answers (``view``: "graph", "export" or "neighbourhood"), built next to
+        the store by network_service from the request's plain parameters."""
+        from . import network_service
 
-    def run_plugin(self, target: str, *args):
-        """Run ``module:function(service, *args)`` in the worker: other modules' views (the network
-        view) reach the store this way without this class knowing about them."""
-        import importlib
+        functions = {"graph": network_service.network_json, "export": network_service.network_export,
+                     "neighbourhood": network_service.neighbourhood_json}
+        if view not in functions:
+            raise ServiceError("rejected", f"unknown network view {view!r}")
+        return functions[view](self, params)
 
-        module, name = target.split(":")
-        if not module.startswith("eurasia_kg."):
-            raise ServiceError("rejected", f"unknown plugin {target!r}")
-        return getattr(importlib.import_module(module), name)(self, *args)
-
-    # --- Linked Data ----------------------------------------------------------
+    # --- Linked Data ----------------------------------------------------------------
 
     def describe(self, iri: str) -> dict:
         """Everything a resource page shows: label, types, statements, incoming links, quotes, identifiers."""
@@ -209,17 +295,19 @@ class KnowledgeService:
         }
 
     def describe_rdf(self, iri: str, format_key: str) -> Answer:
+        from . import negotiation
+
         fmt = negotiation.by_key(negotiation.GRAPH_FORMATS, format_key)
         if fmt is None or fmt.key == "html":
             raise ServiceError("not-acceptable", f"unknown RDF format {format_key!r}")
-        outcome = self.engine.run(f"CONSTRUCT {{ <{iri}> ?p ?o . ?s ?q <{iri}> }} WHERE {{ "
-                                  f"{{ <{iri}> ?p ?o }} UNION {{ ?s ?q <{iri}> }} }}", self.max_rows)
+        outcome = self.engine_for_call().run(f"CONSTRUCT {{ <{iri}> ?p ?o . ?s ?q <{iri}> }} WHERE {{ "
+                                             f"{{ <{iri}> ?p ?o }} UNION {{ ?s ?q <{iri}> }} }}", self.max_rows)
         if not outcome.triples:
             raise ServiceError("not-found", f"nothing is known about <{iri}>")
-        return Answer(fmt.media_type, sparql.serialise(outcome, fmt), fmt.key)
+        return Answer(fmt.media_type, sparql.render(outcome, fmt.key), fmt.key)
 
     def _rows(self, query: str) -> list[list[dict | None]]:
-        outcome = self.engine.run(query, self.max_rows)
+        outcome = self.engine_for_call().run(query, self.max_rows)
         return [[term_view(t) for t in row] for row in outcome.rows]
 
     def _labels(self, iris: list[str]) -> dict[str, str]:
@@ -227,9 +315,9 @@ class KnowledgeService:
         if not unique:
             return {}
         values = " ".join(f"<{i}>" for i in unique)
-        rows = self.engine.run(f"""SELECT ?x (SAMPLE(?l) AS ?label) WHERE {{ VALUES ?x {{ {values} }}
+        rows = self.engine_for_call().run(f"""SELECT ?x (SAMPLE(?l) AS ?label) WHERE {{ VALUES ?x {{ {values} }}
             ?x rdfs:label ?l FILTER(LANGMATCHES(LANG(?l), "en") || LANG(?l) = "") }} GROUP BY ?x""",
-                               self.max_rows).rows
+                                          self.max_rows).rows
         return {x.value: label.value for x, label in rows if label is not None}
 
 

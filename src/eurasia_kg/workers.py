@@ -1,29 +1,41 @@
 """Worker processes that hold the store and answer calls, each one killable on timeout.
 
 pyoxigraph has no query timeout, and a query such as a Cartesian product under ORDER BY never
-yields a row, so it cannot be interrupted from Python. Each query therefore runs in a worker
+yields a row, so it cannot be interrupted from Python. Each call therefore runs in a worker
 process; when the timeout passes, the worker is killed and replaced, and the caller gets
-``CallTimeout``. Other workers keep answering meanwhile.
+``CallTimeout``.
+
+Slow calls cannot starve the others. A call that runs longer than ``slow_after`` seconds becomes
+*slow*: the pool starts one more worker in its place, so that ``size`` workers stay free for
+cheap calls (Linked Data pages, short queries), and the slow call goes on. At most ``max_slow``
+calls may be slow at once, and ``max_slow_per_client`` from one client; a call that would go
+over is stopped at once and refused with ``Busy`` (a 503 with Retry-After). Callers wait for a
+free worker at most ``queue_wait`` seconds, and at most ``queue_limit`` of them wait at once.
+
+Workers know nothing of HTTP: a call names one of the service's methods (``CALLS``), with plain
+arguments, and gets plain values back (results already written as bytes).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
-import queue
+import signal
 import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
 log = logging.getLogger("eurasia_kg.workers")
 
-_CONTEXT = multiprocessing.get_context("forkserver" if "forkserver" in multiprocessing.get_all_start_methods()
-                                       else "spawn")
-if _CONTEXT.get_start_method() == "forkserver":
-    # The fork server imports the heavy modules once; each new worker then starts in milliseconds.
-    _CONTEXT.set_forkserver_preload(["eurasia_kg.service", "eurasia_kg.workers"])
+# The thread that runs calls in a worker has a stack deep enough for pyoxigraph's recursive parser
+# to read a query of 20,000 nested brackets (max_query_length's default) without overflowing:
+# sparql_checks refuses such queries first; this stops any its lexer could misjudge from killing
+# the worker. Only the pages used are ever allocated.
+WORKER_STACK_BYTES = 512 * 1024 * 1024
 
 
 class CallTimeout(Exception):
@@ -35,25 +47,60 @@ class WorkerFailed(Exception):
 
 
 class Busy(Exception):
-    """No worker became free in time."""
+    """No worker could take the call: the queue is full, or the caller has too many slow calls running."""
+
+    def __init__(self, message: str, retry_after: int = 2):
+        self.retry_after = retry_after
+        super().__init__(message)
 
 
-def _worker_main(conn: Connection, service_args: dict[str, Any]) -> None:
-    from .service import KnowledgeService, ServiceError
+def _apply_memory_limit(limit: int | None) -> None:
+    if limit:
+        import resource
 
-    service = KnowledgeService.from_dist(**service_args)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def _serve(conn: Connection, factory: Callable[..., Any], args: dict[str, Any]) -> None:
+    from .service import ServiceError
+
+    service = factory(**args)
+    calls = service.CALLS
     conn.send(("ready", None))
     while True:
         try:
-            method, args, kwargs = conn.recv()
+            method, call_args, kwargs = conn.recv()
         except (EOFError, OSError):
             return
+        if method not in calls:
+            conn.send(("error", f"no such call: {method}"))
+            continue
         try:
-            conn.send(("ok", getattr(service, method)(*args, **kwargs)))
+            conn.send(("ok", getattr(service, method)(*call_args, **kwargs)))
         except ServiceError as exc:
             conn.send(("service-error", (exc.kind, exc.message)))
+        except MemoryError:
+            # Past its memory limit the process may be in any state: answer, then end; the pool replaces it.
+            conn.send(("retire", ("too-large", "the request needs more memory than the server allows for it")))
+            return
+        except RecursionError:
+            conn.send(("service-error", ("rejected", "the input is nested too deeply")))
         except Exception as exc:  # report, keep serving: one bad call must not take the worker down
             conn.send(("error", f"{type(exc).__name__}: {exc}"))
+
+
+def _worker_main(conn: Connection, factory: Callable[..., Any], args: dict[str, Any],
+                 memory_limit: int | None, stack_bytes: int) -> None:
+    # Ctrl-C in a terminal reaches the whole process group: the web process stops the workers.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _apply_memory_limit(memory_limit)
+    from .sparql_checks import raise_recursion_limit
+
+    raise_recursion_limit()
+    threading.stack_size(stack_bytes)
+    runner = threading.Thread(target=_serve, args=(conn, factory, args), name="calls")
+    runner.start()
+    runner.join()
 
 
 @dataclass(eq=False)
@@ -62,108 +109,226 @@ class _Worker:
     conn: Connection
 
     def kill(self) -> None:
-        self.process.kill()
-        self.process.join(timeout=5)
-        self.conn.close()
+        with contextlib.suppress(Exception):
+            self.process.kill()
+            self.process.join(timeout=5)
+        with contextlib.suppress(Exception):
+            self.conn.close()
+
+
+@dataclass
+class PoolLimits:
+    size: int = 2  # workers kept free for cheap calls
+    slow_after: float | None = 0.5  # None: calls never count as slow
+    max_slow: int = 4
+    max_slow_per_client: int = 2
+    queue_limit: int = 64
+    queue_wait: float = 10.0
+    memory_limit: int | None = None  # bytes of address space per worker
+    stack_bytes: int = WORKER_STACK_BYTES  # of the thread that runs the calls (address space counts it)
+    start_timeout: float = 60.0
+
+
+@dataclass
+class _State:
+    idle: list[_Worker] = field(default_factory=list)
+    live: int = 0  # started and not yet retired (some may still be starting)
+    waiting: int = 0
+    slow: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def slow_total(self) -> int:
+        return sum(self.slow.values())
 
 
 class WorkerPool:
-    def __init__(self, service_args: dict[str, Any], size: int = 2, start_timeout: float = 60.0):
-        self.service_args = service_args
-        self.size = size
-        self._idle: queue.Queue[_Worker] = queue.Queue()
-        self._all: set[_Worker] = set()
-        self._lock = threading.Lock()
-        self._closed = False
+    """Worker processes made by ``factory(**args)`` (a picklable callable: the service's class)."""
+
+    def __init__(self, factory: Callable[..., Any], args: dict[str, Any], limits: PoolLimits | None = None,
+                 lazy: bool = False):
+        self.factory = factory
+        self.service_args = args
+        self.limits = limits or PoolLimits()
         self.timeouts = 0
-        starting = [self._start() for _ in range(size)]
-        for worker in starting:
-            self._await_ready(worker, start_timeout)
-            self._idle.put(worker)
+        self._state = _State()
+        self._cond = threading.Condition()
+        self._all: set[_Worker] = set()
+        self._closed = False
+        methods = multiprocessing.get_all_start_methods()
+        self._context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+        if self._context.get_start_method() == "forkserver":
+            # The fork server imports these once; each new worker then starts in milliseconds.
+            self._context.set_forkserver_preload(["eurasia_kg.service", "eurasia_kg.workers"])
+        if not lazy:
+            self._rebalance()
 
-    def _start(self) -> _Worker:
-        parent, child = _CONTEXT.Pipe()
-        process = _CONTEXT.Process(target=_worker_main, args=(child, self.service_args), daemon=True)
-        process.start()
-        child.close()
-        worker = _Worker(process, parent)
-        with self._lock:
-            self._all.add(worker)
-        return worker
+    @property
+    def size(self) -> int:
+        return self.limits.size
 
-    @staticmethod
-    def _await_ready(worker: _Worker, timeout: float) -> None:
-        if not worker.conn.poll(timeout):
-            worker.kill()
-            raise WorkerFailed("a query worker did not start in time")
+    # --- Starting and retiring workers ------------------------------------------------------
+
+    def _rebalance(self) -> None:
+        """Start workers until there are ``size`` plus one per slow call (all in parallel)."""
+        with self._cond:
+            if self._closed:
+                return
+            missing = self.limits.size + self._state.slow_total - self._state.live
+            self._state.live += max(0, missing)
+        for _ in range(missing):
+            threading.Thread(target=self._start_one, daemon=True, name="worker-start").start()
+
+    def _start_one(self) -> None:
         try:
-            status, _ = worker.conn.recv()
-        except (EOFError, OSError):
-            status = "dead"
-        if status != "ready":
-            worker.kill()
-            raise WorkerFailed("a query worker failed to start")
-
-    def _replace(self, dead: _Worker) -> None:
-        with self._lock:
-            self._all.discard(dead)
-        if self._closed:
+            parent, child = self._context.Pipe()
+            process = self._context.Process(target=_worker_main, daemon=True,
+                                            args=(child, self.factory, self.service_args, self.limits.memory_limit,
+                                                  self.limits.stack_bytes))
+            process.start()
+            child.close()
+            worker = _Worker(process, parent)
+            with self._cond:
+                self._all.add(worker)
+            if not parent.poll(self.limits.start_timeout) or parent.recv()[0] != "ready":
+                raise WorkerFailed("a worker did not start in time")
+            if "warm_up" in getattr(self.factory, "CALLS", ()):
+                parent.send(("warm_up", (), {}))
+                if not parent.poll(self.limits.start_timeout) or parent.recv()[0] != "ok":
+                    raise WorkerFailed("a worker could not open the data")
+        except Exception:
+            log.exception("could not start a worker")
+            with self._cond:
+                self._state.live -= 1
+                self._cond.notify_all()
+            with contextlib.suppress(NameError):
+                self._discard(worker)
+            time.sleep(1)  # do not spin when workers cannot start at all
+            if not self._closed and self._state.live < self.limits.size:
+                self._rebalance()
             return
+        with self._cond:
+            if self._closed:
+                worker.kill()
+                return
+            self._state.idle.append(worker)
+            self._cond.notify_all()
 
-        def start_one() -> None:
+    def _discard(self, worker: _Worker) -> None:
+        worker.kill()
+        with self._cond:
+            self._all.discard(worker)
+
+    def _lost(self, worker: _Worker) -> None:
+        """A worker killed or dead: forget it and start what is missing."""
+        self._discard(worker)
+        with self._cond:
+            self._state.live -= 1
+        self._rebalance()
+
+    def _release(self, worker: _Worker) -> None:
+        with self._cond:
+            surplus = self._state.live > self.limits.size + self._state.slow_total
+            if surplus:
+                self._state.live -= 1
+            else:
+                self._state.idle.append(worker)
+                self._cond.notify_all()
+        if surplus:
+            self._discard(worker)
+
+    def _acquire(self, wait: float) -> _Worker:
+        deadline = time.monotonic() + wait
+        with self._cond:
+            if self._closed:
+                raise WorkerFailed("the server is stopping")
+            if not self._state.idle and self._state.waiting >= self.limits.queue_limit:
+                raise Busy("the server is busy: too many requests are waiting; try again shortly", 2)
+            self._state.waiting += 1
             try:
-                worker = self._start()
-                self._await_ready(worker, 60)
-                self._idle.put(worker)
-            except Exception:
-                log.exception("could not replace a query worker")
+                while not self._state.idle:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0 or self._closed:
+                        raise Busy("every worker stayed busy; try again shortly", 2)
+                    self._cond.wait(remaining)
+                return self._state.idle.pop()
+            finally:
+                self._state.waiting -= 1
 
-        threading.Thread(target=start_one, daemon=True, name="worker-respawn").start()
+    # --- Calls ------------------------------------------------------------------------------
 
-    def call(self, method: str, *args: Any, timeout: float, **kwargs: Any) -> Any:
-        """Run ``service.method(*args, **kwargs)`` in a worker; raise CallTimeout after ``timeout`` seconds."""
-        deadline = time.monotonic() + timeout
-        try:
-            worker = self._idle.get(timeout=timeout)
-        except queue.Empty:
-            raise Busy("every query worker is busy; try again later") from None
+    def call(self, method: str, *args: Any, timeout: float, client: str = "", **kwargs: Any) -> Any:
+        """Run ``service.method(*args, **kwargs)`` in a worker; CallTimeout after ``timeout`` seconds."""
+        started = time.monotonic()
+        if self._state.live < self.limits.size:  # a lazy pool starts on its first call
+            self._rebalance()
+        worker = self._acquire(min(timeout, self.limits.queue_wait))
+        deadline = started + timeout
+        slow = False
         try:
             worker.conn.send((method, args, kwargs))
-            if not worker.conn.poll(max(0.0, deadline - time.monotonic())):
+            first_wait = deadline - time.monotonic()
+            if self.limits.slow_after is not None:
+                first_wait = min(first_wait, self.limits.slow_after)
+            ready = worker.conn.poll(max(0.0, first_wait))
+            if not ready and time.monotonic() < deadline:
+                self._become_slow(worker, client)
+                slow = True
+                ready = worker.conn.poll(max(0.0, deadline - time.monotonic()))
+            if not ready:
                 self.timeouts += 1
-                worker.kill()
-                self._replace(worker)
+                self._forget_slow(client, slow)
+                slow = False
+                self._lost(worker)
                 raise CallTimeout(f"the query ran for more than {timeout:g} s and was stopped")
             status, payload = worker.conn.recv()
-        except (EOFError, OSError, BrokenPipeError) as exc:
-            worker.kill()
-            self._replace(worker)
-            raise WorkerFailed("the query worker stopped unexpectedly") from exc
-        self._idle.put(worker)
-        if status == "ok":
-            return payload
-        if status == "service-error":
-            from .service import ServiceError
+        except (EOFError, OSError) as exc:
+            self._forget_slow(client, slow)
+            self._lost(worker)
+            raise WorkerFailed("the worker stopped unexpectedly") from exc
+        self._forget_slow(client, slow)
+        if status == "retire":
+            self._lost(worker)
+        else:
+            self._release(worker)
+        return _outcome(status, payload)
 
-            raise ServiceError(*payload)
-        raise WorkerFailed(payload)
+    def _become_slow(self, worker: _Worker, client: str) -> None:
+        with self._cond:
+            mine = self._state.slow.get(client, 0)
+            refused = (self._state.slow_total >= self.limits.max_slow
+                       or mine >= self.limits.max_slow_per_client)
+            if not refused:
+                self._state.slow[client] = mine + 1
+        if refused:
+            self._lost(worker)
+            raise Busy(f"too many slow queries are running (at most {self.limits.max_slow_per_client} per client "
+                       f"and {self.limits.max_slow} in all); this one was stopped; try again later", 10)
+        self._rebalance()  # a fresh worker takes this one's place for cheap calls
+
+    def _forget_slow(self, client: str, slow: bool) -> None:
+        if not slow:
+            return
+        with self._cond:
+            left = self._state.slow.get(client, 0) - 1
+            if left > 0:
+                self._state.slow[client] = left
+            else:
+                self._state.slow.pop(client, None)
 
     def broadcast_update(self, text: str, timeout: float, **kwargs: Any) -> None:
         """Apply an update in one worker, then give its resulting user data to every other worker.
 
-        All workers are taken first, so no query sees a half-applied update; workers started later
+        Every worker is taken first, so no query sees a half-applied update; workers started later
         get the same user data when they start.
         """
         deadline = time.monotonic() + timeout
-        taken: list[_Worker] = []
-        try:
-            for _ in range(self.size):
+        with self._cond:
+            while len(self._state.idle) < self._state.live:
                 remaining = deadline - time.monotonic()
-                taken.append(self._idle.get(timeout=max(0.0, remaining)))
-        except queue.Empty:
-            for worker in taken:
-                self._idle.put(worker)
-            raise Busy("the query workers stayed busy; try the update again later") from None
+                if remaining <= 0:
+                    raise Busy("the workers stayed busy; try the update again later", 5)
+                self._cond.wait(remaining)
+            taken, self._state.idle = self._state.idle, []
         try:
             user_data = self._call_on(taken[0], "apply_update", (text,), deadline, kwargs)
             for worker in taken[1:]:
@@ -172,35 +337,51 @@ class WorkerPool:
         finally:
             for worker in taken:
                 if worker.process.is_alive():
-                    self._idle.put(worker)
+                    self._release(worker)
+                else:
+                    self._lost(worker)
 
     def _call_on(self, worker: _Worker, method: str, args: tuple, deadline: float,
                  kwargs: dict[str, Any] | None = None) -> Any:
         worker.conn.send((method, args, kwargs or {}))
         if not worker.conn.poll(max(0.0, deadline - time.monotonic())):
             worker.kill()
-            self._replace(worker)
             raise CallTimeout("the update ran too long and was stopped")
-        status, payload = worker.conn.recv()
-        if status == "ok":
-            return payload
-        if status == "service-error":
-            from .service import ServiceError
+        return _outcome(*worker.conn.recv())
 
-            raise ServiceError(*payload)
-        raise WorkerFailed(payload)
+    # --- State ------------------------------------------------------------------------------
 
     def live_workers(self) -> int:
-        """Workers started and alive (busy or idle); replacements count once they have started."""
-        with self._lock:
+        """Workers started and alive (busy or idle)."""
+        with self._cond:
             return sum(1 for worker in self._all if worker.process.is_alive())
 
     def idle_workers(self) -> int:
-        return self._idle.qsize()
+        with self._cond:
+            return len(self._state.idle)
+
+    def slow_calls(self) -> int:
+        with self._cond:
+            return self._state.slow_total
+
+    def pids(self) -> list[int]:
+        with self._cond:
+            return [w.process.pid for w in self._all if w.process.pid]
 
     def close(self) -> None:
-        self._closed = True
-        with self._lock:
+        with self._cond:
+            self._closed = True
             workers = list(self._all)
+            self._cond.notify_all()
         for worker in workers:
             worker.kill()
+
+
+def _outcome(status: str, payload: Any) -> Any:
+    if status == "ok":
+        return payload
+    if status in ("service-error", "retire"):
+        from .service import ServiceError
+
+        raise ServiceError(*payload)
+    raise WorkerFailed(payload)

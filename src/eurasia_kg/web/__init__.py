@@ -1,7 +1,8 @@
 """The web layer: a Flask application factory and one blueprint per concern.
 
 Views translate HTTP into calls on the knowledge service (run in worker processes) and back;
-they hold no query logic.
+they hold no query logic. Failures are exceptions, mapped to statuses once, by the error handlers
+here. This process stays light: no rdflib, no store; it negotiates, caches and logs.
 """
 
 from __future__ import annotations
@@ -9,78 +10,155 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import pickle
+import queue
 import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from email.utils import formatdate
-from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, g, request
 from flask_cors import CORS
-from rdflib import Graph
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from .. import __version__, loader, validation
+from .. import __version__, negotiation, service
 from ..config import GRAPH_BASE, ID_BASE, Settings
-from ..workers import WorkerPool
+from ..service import KnowledgeService, ServiceError
+from ..validation_service import ValidationService
+from ..workers import Busy, CallTimeout, PoolLimits, WorkerFailed, WorkerPool
 from . import metrics
-
-access_log = logging.getLogger("eurasia_kg.access")
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
        "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; "
        "form-action 'self'")
 CORS_ROUTES = [r"/sparql", r"/id/*", r"/download/*", r"/.well-known/*", r"/validate", r"/ontology*",
                r"/network/*"]
+STATUS = {"rejected": 400, "not-acceptable": 406, "not-found": 404, "forbidden": 403, "too-large": 413}
+VERSION_TTL = 1.0  # seconds between two looks at the data version
 
 
 class ResponseCache:
-    """A small LRU of finished responses, keyed by everything that decides the bytes."""
+    """Finished answers, bounded in bytes; an answer over ``max_item`` bytes is never kept.
 
-    def __init__(self, size: int):
-        self.size = size
-        self._items: OrderedDict[tuple, Any] = OrderedDict()
-        self._lock = threading.Lock()
+    Split into shards, each with its own lock and LRU order, so that threads answering at once
+    rarely wait for each other.
+    """
+
+    def __init__(self, max_bytes: int, max_item: int, shards: int = 16):
+        self.max_item = max_item if max_bytes > 0 else 0
+        self._shards = [_Shard(max_bytes // shards) for _ in range(shards)]
         self.hits = 0
+
+    def _shard(self, key: tuple) -> _Shard:
+        return self._shards[hash(key) % len(self._shards)]
+
+    def get(self, key: tuple) -> Any:
+        return self._shard(key).get(key)
+
+    def put(self, key: tuple, value: Any, size: int | None = None) -> None:
+        """Keep ``value`` if its ``size`` in bytes (measured by pickling when not given) is within bounds."""
+        if self.max_item <= 0:
+            return
+        if size is None:
+            size = len(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)) + len(repr(key))
+        if 0 < size <= self.max_item:
+            self._shard(key).put(key, value, size)
+
+    def clear(self) -> None:
+        for shard in self._shards:
+            shard.clear()
+
+    @property
+    def bytes(self) -> int:
+        return sum(shard.used for shard in self._shards)
+
+
+class _Shard:
+    def __init__(self, budget: int):
+        self.budget = budget
+        self.used = 0
+        self._items: OrderedDict[tuple, tuple[Any, int]] = OrderedDict()
+        self._lock = threading.Lock()
 
     def get(self, key: tuple) -> Any:
         with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                self.hits += 1
-                return self._items[key]
-        return None
+            item = self._items.get(key)
+            if item is None:
+                return None
+            self._items.move_to_end(key)
+            return item[0]
 
-    def put(self, key: tuple, value: Any) -> None:
-        if self.size <= 0:
+    def put(self, key: tuple, value: Any, size: int) -> None:
+        if size > self.budget:
             return
         with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
+            old = self._items.pop(key, None)
+            if old is not None:
+                self.used -= old[1]
+            self._items[key] = (value, size)
+            self.used += size
+            while self.used > self.budget:
+                _, (_, dropped) = self._items.popitem(last=False)
+                self.used -= dropped
 
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+            self.used = 0
+
+
+class AccessLog:
+    """One line per request on the ``eurasia_kg.access`` logger, written by a thread of its own: the
+    request only queues a tuple, and formatting and writing happen off its path."""
+
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._logger = logging.getLogger("eurasia_kg.access")
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def record(self, *entry: Any) -> None:
+        if self._thread is None:
+            with self._lock:
+                if self._thread is None:
+                    self._thread = threading.Thread(target=self._write, daemon=True, name="access-log")
+                    self._thread.start()
+        self._queue.put(entry)
+
+    def _write(self) -> None:
+        while True:
+            remote, when, method, path, protocol, status, length, elapsed = self._queue.get()
+            if self._logger.isEnabledFor(logging.INFO):
+                self._logger.info('%s - - [%s] "%s %s %s" %s %s %.4f', remote or "-",
+                                  time.strftime("%d/%b/%Y:%H:%M:%S %z", time.localtime(when)), method, path,
+                                  protocol, status, length if length is not None else "-", elapsed)
 
 
 @dataclass
 class AppState:
     settings: Settings
+    source: service.DataSource
     pool: WorkerPool
+    validator: WorkerPool
     cache: ResponseCache
-    data_version: str
-    last_modified: float
-    shapes: Graph
-    ontology: Graph
+    access_log: AccessLog
     update_count: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
+    _version: tuple[float, str, float] = (0.0, "", 0.0)  # (looked at, version, last modified)
+
+    def _data_version(self) -> tuple[str, float]:
+        looked, version, modified = self._version
+        now = time.monotonic()
+        if now - looked > VERSION_TTL:
+            version, modified = service.data_version(self.source)
+            self._version = (now, version, modified)
+        return version, modified
 
     @property
     def etag_base(self) -> str:
-        return f"{self.data_version}:{self.update_count}"
+        return f"{self._data_version()[0]}:{self.update_count}"
 
     def etag_for(self, *parts: Any) -> str:
         digest = hashlib.sha256(json.dumps([self.etag_base, *parts], default=str).encode()).hexdigest()[:32]
@@ -88,27 +166,34 @@ class AppState:
 
     @property
     def last_modified_http(self) -> str:
-        return formatdate(self.last_modified, usegmt=True)
+        return formatdate(self._data_version()[1], usegmt=True)
+
+    def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        """A service call in a query worker, with the query timeout, on behalf of this request's client."""
+        return self.pool.call(method, *args, timeout=self.settings.query_timeout, client=request.remote_addr or "",
+                              **kwargs)
 
 
-def _data_version(dist: Path) -> tuple[str, float]:
-    state = dist / ".build-state.json"
-    nquads = dist / "eurasia-kg.nq"
-    if state.is_file():
-        version = json.loads(state.read_text()).get("fingerprint", "")
-    else:
-        version = hashlib.sha256(nquads.read_bytes()).hexdigest() if nquads.is_file() else "empty"
-    modified = nquads.stat().st_mtime if nquads.is_file() else time.time()
-    return version[:16], modified
+def _data_source(settings: Settings) -> service.DataSource:
+    store = settings.remote_store or (str(settings.store_dir) if settings.store_dir.is_dir() else None)
+    return service.DataSource(settings.dist_dir, store, settings.engine, settings.union_default_graph)
 
 
-def _load_validation_inputs(settings: Settings) -> tuple[Graph, Graph]:
-    shapes = validation.load_shapes(settings.shapes_dir)
-    ontology = Graph()
+def _pools(settings: Settings, source: service.DataSource) -> tuple[WorkerPool, WorkerPool]:
+    queries = WorkerPool(KnowledgeService, {
+        "source": source, "max_rows": settings.max_rows, "max_query_length": settings.max_query_length,
+        "max_query_depth": settings.max_depth, "service_allowlist": tuple(settings.service_allowlist),
+    }, PoolLimits(size=settings.workers, slow_after=settings.slow_query_seconds,
+                  max_slow=settings.max_slow_queries, max_slow_per_client=settings.max_slow_per_client,
+                  queue_limit=settings.queue_limit, queue_wait=min(10.0, settings.query_timeout)))
     built = settings.dist_dir / "ontology.ttl"
-    for path in [built] if built.is_file() else loader.rdf_files(settings.ontology_dir):
-        loader.parse_into(ontology, path)
-    return shapes, ontology
+    # One validation at a time (SHACL is heavy; the machine's cores belong to queries), started on first use.
+    validator = WorkerPool(ValidationService, {
+        "shapes_dir": settings.shapes_dir, "ontology": built if built.is_file() else settings.ontology_dir,
+        "max_depth": settings.max_depth,
+    }, PoolLimits(size=1, slow_after=None, queue_limit=2, queue_wait=settings.validate_timeout,
+                  memory_limit=settings.validate_memory, stack_bytes=32 * 1024 * 1024), lazy=True)
+    return queries, validator
 
 
 def create_app(config: Settings | dict | None = None) -> Flask:
@@ -118,25 +203,20 @@ def create_app(config: Settings | dict | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body
     app.config["SETTINGS"] = settings
     app.json.sort_keys = False
+    app.wsgi_app = BodyLimit(app.wsgi_app, settings.max_body)
 
-    version, modified = _data_version(settings.dist_dir)
-    pool = WorkerPool({
-        "dist": settings.dist_dir, "engine": settings.engine,
-        "union_default_graph": settings.union_default_graph,
-        "max_rows": settings.max_rows, "max_query_length": settings.max_query_length,
-        "service_allowlist": tuple(settings.service_allowlist),
-        "store": settings.remote_store or (str(settings.store_dir) if settings.store_dir.is_dir() else None),
-    }, size=settings.workers)
-    shapes, ontology = _load_validation_inputs(settings)
-    app.extensions["ekg"] = AppState(settings, pool, ResponseCache(settings.cache_size), version, modified,
-                                     shapes, ontology)
+    source = _data_source(settings)
+    pool, validator = _pools(settings, source)
+    app.extensions["ekg"] = AppState(settings, source, pool, validator,
+                                     ResponseCache(settings.cache_bytes, settings.cache_max_item_bytes), AccessLog())
 
     app.add_template_filter(local_path)
     app.add_template_filter(graph_name)
 
     CORS(app, resources={route: {"origins": "*"} for route in CORS_ROUTES},
-         expose_headers=["ETag", "Last-Modified", "X-Result-Truncated"])
+         expose_headers=["ETag", "Last-Modified", "X-Result-Truncated", "Retry-After"])
     metrics.install(app)
+    _error_handlers(app)
 
     from . import network_views, resource_views, sparql_views, ui_views, validate_views
 
@@ -157,14 +237,77 @@ def create_app(config: Settings | dict | None = None) -> Flask:
             response.headers.setdefault("X-Content-Type-Options", "nosniff")
             response.headers.setdefault("Referrer-Policy", "no-referrer")
         response.headers.setdefault("Server", f"eurasia-kg/{__version__}")
-        _log_access(response)
+        app.extensions["ekg"].access_log.record(
+            request.remote_addr, time.time(), request.method, request.full_path.rstrip("?"),
+            request.environ.get("SERVER_PROTOCOL", "HTTP/1.1"), response.status_code, response.content_length,
+            time.perf_counter() - g.get("started", time.perf_counter()))
         return response
 
-    @app.teardown_appcontext
-    def _noop(_exc: BaseException | None) -> None:
-        return None
-
     return app
+
+
+class BodyLimit:
+    """WSGI middleware: a body declared larger than ``limit`` is refused with 413 before a byte of it is
+    read (the connection is then closed, so the client cannot go on sending). A chunked body has no
+    declared length: Flask's MAX_CONTENT_LENGTH stops reading it at the limit."""
+
+    def __init__(self, app, limit: int):
+        self.app = app
+        self.limit = limit
+
+    def __call__(self, environ: dict, start_response):
+        declared = environ.get("CONTENT_LENGTH")
+        if declared:
+            try:
+                too_large = int(declared) > self.limit
+            except ValueError:
+                too_large = False
+            if too_large:
+                body = f"the request body is larger than {self.limit} bytes\n".encode()
+                start_response("413 Request Entity Too Large", [
+                    ("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body))),
+                    ("Connection", "close")])
+                return [body]
+        return self.app(environ, start_response)
+
+
+def error(status: int, message: str, headers: dict | None = None) -> Response:
+    """Plain-text errors, as Fuseki and Oxigraph give them: the parser's message, unchanged."""
+    return Response(message + "\n", status=status, mimetype="text/plain", headers=headers)
+
+
+def _error_handlers(app: Flask) -> None:
+    """Every failure a view can meet, mapped to its status once."""
+
+    @app.errorhandler(ServiceError)
+    def _service(exc: ServiceError) -> Response:
+        vary = {"Vary": "Accept"} if exc.kind == "not-acceptable" else None
+        return error(STATUS.get(exc.kind, 400), exc.message, vary)
+
+    @app.errorhandler(negotiation.NotAcceptable)
+    def _not_acceptable(exc: negotiation.NotAcceptable) -> Response:
+        return error(406, str(exc), {"Vary": "Accept"})
+
+    @app.errorhandler(negotiation.UnknownFormat)
+    def _unknown_format(exc: negotiation.UnknownFormat) -> Response:
+        return error(400, str(exc))
+
+    @app.errorhandler(CallTimeout)
+    def _timeout(exc: CallTimeout) -> Response:
+        metrics.current().timeouts.inc()
+        return error(503, f"query timeout: {exc}", {"Retry-After": "30"})
+
+    @app.errorhandler(Busy)
+    def _busy(exc: Busy) -> Response:
+        return error(503, str(exc), {"Retry-After": str(exc.retry_after)})
+
+    @app.errorhandler(WorkerFailed)
+    def _failed(exc: WorkerFailed) -> Response:
+        return error(500, f"the request failed: {exc}")
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def _too_large(_exc: HTTPException) -> Response:
+        return error(413, f"the request body is larger than {app.config['MAX_CONTENT_LENGTH']} bytes")
 
 
 def local_path(iri: str) -> str:
@@ -174,14 +317,6 @@ def local_path(iri: str) -> str:
 
 def graph_name(iri: str) -> str:
     return iri[len(GRAPH_BASE):] if iri and iri.startswith(GRAPH_BASE) else (iri or "default")
-
-
-def _log_access(response: Response) -> None:
-    elapsed = time.perf_counter() - g.get("started", time.perf_counter())
-    access_log.info('%s - - [%s] "%s %s %s" %s %s %.4f', request.remote_addr or "-",
-                    time.strftime("%d/%b/%Y:%H:%M:%S %z"), request.method, request.full_path.rstrip("?"),
-                    request.environ.get("SERVER_PROTOCOL", "HTTP/1.1"), response.status_code,
-                    response.calculate_content_length() or "-", elapsed)
 
 
 def state() -> AppState:

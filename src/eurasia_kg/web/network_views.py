@@ -8,7 +8,7 @@
 - ``GET /network/neighbourhood.json?node=<IRI>`` — a person's neighbourhood (``radius``, default 1).
 
 The network is built in a query worker by ``eurasia_kg.network_service`` (through
-``KnowledgeService.run_plugin``) from the SPARQL queries in queries/network/, exactly as
+``KnowledgeService.network``) from the SPARQL queries in queries/network/, exactly as
 ``eurasia-kg network`` builds it. Bad input is a 400 whose message lists the accepted values.
 """
 
@@ -29,7 +29,8 @@ bp = Blueprint("network", __name__)
 # The vendored bundle: static/vendor/cytoscape-<version>.min.js (see static/vendor/cytoscape-README.md).
 CYTOSCAPE_VERSION = "3.34.4"
 CYTOSCAPE_JS = f"vendor/cytoscape-{CYTOSCAPE_VERSION}.min.js"
-PLUGIN = "eurasia_kg.network_service:"
+# The network view each network_service function answers (KnowledgeService.network takes the view's name).
+VIEWS = {"network_json": "graph", "network_export": "export", "neighbourhood_json": "neighbourhood"}
 
 
 @bp.app_context_processor
@@ -55,8 +56,7 @@ def _call(function: str, params: dict, key: tuple):
         return cached
     params = {**params, "queries_dir": str(app_state.settings.queries_dir / "network")}
     try:
-        answer = app_state.pool.call("run_plugin", PLUGIN + function, params,
-                                     timeout=app_state.settings.query_timeout)
+        answer = app_state.call("network", VIEWS[function], params)
     except ServiceError as exc:
         return error(STATUS.get(exc.kind, 400), exc.message)
     except (CallTimeout, Busy) as exc:
