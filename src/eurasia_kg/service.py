@@ -29,6 +29,7 @@ RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 EXTERNAL_ID_PROPERTIES = (EKG + "wikidata", EKG + "dbpedia", EKG + "geonames", EKG + "iso3166Alpha2",
                           EKG + "iso3166Alpha3", EKG + "iso3166Numeric", EKG + "iso3166_2")
 DUMP = "eurasia-kg.nq"
+EMBEDDED = (sparql.OxigraphEngine, sparql.RdflibEngine)
 
 
 class ServiceError(Exception):
@@ -177,8 +178,10 @@ class KnowledgeService:
 
         try:
             facts = self.checker.query(text, base_iri)
-            outcome = self.engine_for_call().run(text, self.max_rows, default_graphs, named_graphs, base_iri,
-                                                 has_dataset=facts.has_dataset)
+            engine = self.engine_for_call()
+            # A remote endpoint applies FROM itself; the embedded engines are told of it.
+            extra = {"has_dataset": facts.has_dataset} if isinstance(engine, EMBEDDED) else {}
+            outcome = engine.run(text, self.max_rows, default_graphs, named_graphs, base_iri, **extra)
         except sparql.QueryRejected as exc:
             message = str(exc)
             if "could not be parsed" not in message and sparql_checks.parses_as_update(text):
