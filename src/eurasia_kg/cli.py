@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import __version__, loader, store
+from . import __version__, store
 from .config import SETTINGS, Settings
 
 EXIT_OK = 0
@@ -57,7 +57,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     from rdflib import Graph
 
-    from . import validation
+    from . import loader, validation
 
     settings = _settings_from(args)
     data = Graph()
@@ -220,7 +220,7 @@ def _open_merge_store(settings: Settings):
 def _validator(settings: Settings):
     from rdflib import Graph
 
-    from . import validation
+    from . import loader, validation
 
     shapes = validation.load_shapes(settings.shapes_dir)
     ontology = Graph()

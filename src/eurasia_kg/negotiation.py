@@ -75,7 +75,7 @@ def check_format_values(values: list[str] | tuple[str, ...], *tables: tuple[Form
     """Refuse a ?format= value that names no format of any of these tables (UnknownFormat)."""
     every = tuple(f for table in tables for f in table)
     for value in values:
-        if value and by_key(every, value) is None:
+        if value and not any(by_key(every, item) for item in value.split(",")):
             raise UnknownFormat(value, every)
 
 
@@ -91,12 +91,14 @@ def negotiate(accept_header: str | None, formats: tuple[Format, ...],
               format_param: str | list[str] | tuple[str, ...] | None = None, html: bool = True) -> Format:
     """The format to answer in: an explicit ?format= wins, then the Accept header (q-values honoured).
 
-    ``format_param`` may hold several values (SPARQLWrapper sends two spellings); the first one that
-    names a format on offer wins. A value that names none is not an error: the non-standard
-    parameter is then ignored and the Accept header decides.
+    ``format_param`` may hold several values, each maybe a comma-separated list (SPARQLWrapper sends
+    "application/ld+json,application/x-json+ld"); the first item that names a format on offer wins.
+    Items that name none are passed over here (the web layer refuses a value none of whose items
+    names a format of any kind: ``check_format_values``), and the Accept header decides.
     """
     offered = formats if html else tuple(f for f in formats if f.key != "html")
     values = [format_param] if isinstance(format_param, str) else list(format_param or ())
+    values = [item for value in values for item in value.split(",")]
     for value in values:
         fmt = by_key(offered, value) if value else None
         if fmt is not None:
