@@ -188,8 +188,8 @@ def test_we_pass_at_least_as_many_as_oxigraph():
 
 @pytest.mark.parametrize("name", ["aggregates/agg-avg-distinct", "aggregates/agg-sum-distinct", "functions/strdt01"])
 def test_lexical_forms_are_kept(name):
-    """Tests whose expected doubles are written as the engine writes them ("1.5"^^xsd:double, not 1.5E0 or
-    1.5.0): they failed when results went through rdflib."""
+    """Tests whose expected results hold doubles such as "1050"^^xsd:double: they failed when results went
+    through rdflib, which writes 1050.0."""
     shared_or_skip(SPARQL_DIR)
     test = next((t for t in TESTS if t.name == name), None)
     if test is None:
