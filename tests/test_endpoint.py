@@ -635,7 +635,8 @@ def test_access_log_line_per_request(client, caplog):
         client.get(f"/id/person/sergei-lavrov?{marker}")
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
-            lines = [r.getMessage() for r in caplog.records if r.name == "eurasia_kg.access" and marker in r.getMessage()]
+            lines = [r.getMessage() for r in caplog.records
+                     if r.name == "eurasia_kg.access" and marker in r.getMessage()]
             if len(lines) >= 2:
                 break
             time.sleep(0.02)

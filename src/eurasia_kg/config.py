@@ -120,7 +120,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("cache_max_item_bytes", 1_000_000, "int", "serve", "Answers larger than this are never cached."),
     Setting("validate_timeout", 20.0, "float", "serve", "Seconds /validate may run before it is stopped (503)."),
     Setting("validate_memory", 1_500_000_000, "int", "serve",
-            "Bytes of memory the /validate worker may use (more: 413)."),
+            "Bytes of resident memory the /validate worker may use while validating (more: 413)."),
     Setting("update_token", None, "str", "serve", "Bearer token that turns /update on (off when unset)."),
     Setting("service_allowlist", (), "strs", "serve",
             "Endpoint IRI prefixes that SERVICE may call (none by default: SERVICE is refused)."),

@@ -5,12 +5,14 @@ yields a row, so it cannot be interrupted from Python. Each call therefore runs 
 process; when the timeout passes, the worker is killed and replaced, and the caller gets
 ``CallTimeout``.
 
-Slow calls cannot starve the others. A call that runs longer than ``slow_after`` seconds becomes
-*slow*: the pool starts one more worker in its place, so that ``size`` workers stay free for
-cheap calls (Linked Data pages, short queries), and the slow call goes on. At most ``max_slow``
-calls may be slow at once, and ``max_slow_per_client`` from one client; a call that would go
-over is stopped at once and refused with ``Busy`` (a 503 with Retry-After). Callers wait for a
-free worker at most ``queue_wait`` seconds, and at most ``queue_limit`` of them wait at once.
+Slow calls cannot starve the others. The pool keeps ``size`` workers ready for new calls: when
+a call takes a worker, another is started at once (up to ``size + max_slow`` processes in all),
+so that Linked Data pages and short queries find a free worker while long ones run; workers
+left over after a burst retire when they have been idle for ``idle_retire`` seconds. A call that
+runs longer than ``slow_after`` seconds is *slow*: at most ``max_slow`` calls may be slow at
+once, and ``max_slow_per_client`` from one client; a call that would go over is stopped at once
+and refused with ``Busy`` (a 503 with Retry-After). Callers wait for a free worker at most
+``queue_wait`` seconds, and at most ``queue_limit`` of them wait at once (more: ``Busy``).
 
 Workers know nothing of HTTP: a call names one of the service's methods (``CALLS``), with plain
 arguments, and gets plain values back (results already written as bytes).
@@ -21,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import multiprocessing
+import os
 import signal
 import threading
 import time
@@ -55,14 +58,34 @@ class Busy(Exception):
 
 
 def _apply_memory_limit(limit: int | None) -> None:
+    """A hard stop at twice the limit on resident memory the pool watches (allocation fails beyond it)."""
     if limit:
         import resource
 
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        resource.setrlimit(resource.RLIMIT_AS, (2 * limit, 2 * limit))
 
 
-def _serve(conn: Connection, factory: Callable[..., Any], args: dict[str, Any]) -> None:
+def _resident_bytes(pid: int | None) -> int:
+    with contextlib.suppress(OSError, ValueError, IndexError), open(f"/proc/{pid}/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    return 0
+
+
+def _near_limit(memory_limit: int | None) -> bool:
+    """Whether this process has used nine tenths of its address space (twice memory_limit, see
+    _apply_memory_limit): C code that fails to allocate
+    does not always raise MemoryError (SystemError, RuntimeError…), so its failures are read as that."""
+    if not memory_limit:
+        return False
+    with contextlib.suppress(OSError, ValueError, IndexError), open("/proc/self/statm") as statm:
+        return int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE") > 1.8 * memory_limit
+    return False
+
+
+def _serve(conn: Connection, factory: Callable[..., Any], args: dict[str, Any], memory_limit: int | None) -> None:
     from .service import ServiceError
+
+    out_of_memory = ("too-large", "the request needs more memory than the server allows for it")
 
     service = factory(**args)
     calls = service.CALLS
@@ -81,11 +104,14 @@ def _serve(conn: Connection, factory: Callable[..., Any], args: dict[str, Any]) 
             conn.send(("service-error", (exc.kind, exc.message)))
         except MemoryError:
             # Past its memory limit the process may be in any state: answer, then end; the pool replaces it.
-            conn.send(("retire", ("too-large", "the request needs more memory than the server allows for it")))
+            conn.send(("retire", out_of_memory))
             return
         except RecursionError:
             conn.send(("service-error", ("rejected", "the input is nested too deeply")))
         except Exception as exc:  # report, keep serving: one bad call must not take the worker down
+            if _near_limit(memory_limit):
+                conn.send(("retire", out_of_memory))
+                return
             conn.send(("error", f"{type(exc).__name__}: {exc}"))
 
 
@@ -98,7 +124,7 @@ def _worker_main(conn: Connection, factory: Callable[..., Any], args: dict[str, 
 
     raise_recursion_limit()
     threading.stack_size(stack_bytes)
-    runner = threading.Thread(target=_serve, args=(conn, factory, args), name="calls")
+    runner = threading.Thread(target=_serve, args=(conn, factory, args, memory_limit), name="calls")
     runner.start()
     runner.join()
 
@@ -124,15 +150,18 @@ class PoolLimits:
     max_slow_per_client: int = 2
     queue_limit: int = 64
     queue_wait: float = 10.0
-    memory_limit: int | None = None  # bytes of address space per worker
+    idle_retire: float = 30.0  # seconds an extra worker may stay idle before it stops
+    memory_limit: int | None = None  # bytes of resident memory a worker may use during a call (then: killed)
     stack_bytes: int = WORKER_STACK_BYTES  # of the thread that runs the calls (address space counts it)
     start_timeout: float = 60.0
 
 
 @dataclass
 class _State:
-    idle: list[_Worker] = field(default_factory=list)
+    idle: list[_Worker] = field(default_factory=list)  # the most recently used last
+    idle_since: dict[_Worker, float] = field(default_factory=dict)
     live: int = 0  # started and not yet retired (some may still be starting)
+    busy: int = 0  # running a call
     waiting: int = 0
     slow: dict[str, int] = field(default_factory=dict)
 
@@ -169,12 +198,13 @@ class WorkerPool:
     # --- Starting and retiring workers ------------------------------------------------------
 
     def _rebalance(self) -> None:
-        """Start workers until there are ``size`` plus one per slow call (all in parallel)."""
+        """Start workers until ``size`` are free for new calls (all at once, in parallel), within the cap."""
         with self._cond:
             if self._closed:
                 return
-            missing = self.limits.size + self._state.slow_total - self._state.live
-            self._state.live += max(0, missing)
+            target = min(self.limits.size + self._state.busy, self.limits.size + self.limits.max_slow)
+            missing = max(0, target - self._state.live)
+            self._state.live += missing
         for _ in range(missing):
             threading.Thread(target=self._start_one, daemon=True, name="worker-start").start()
 
@@ -210,7 +240,8 @@ class WorkerPool:
             if self._closed:
                 worker.kill()
                 return
-            self._state.idle.append(worker)
+            self._state.idle.insert(0, worker)  # fresh workers are taken last: warm ones first
+            self._state.idle_since[worker] = time.monotonic()
             self._cond.notify_all()
 
     def _discard(self, worker: _Worker) -> None:
@@ -219,21 +250,39 @@ class WorkerPool:
             self._all.discard(worker)
 
     def _lost(self, worker: _Worker) -> None:
-        """A worker killed or dead: forget it and start what is missing."""
+        """A busy worker killed or dead: forget it and start what is missing."""
         self._discard(worker)
         with self._cond:
             self._state.live -= 1
+            self._state.busy -= 1
         self._rebalance()
 
     def _release(self, worker: _Worker) -> None:
         with self._cond:
-            surplus = self._state.live > self.limits.size + self._state.slow_total
-            if surplus:
+            self._state.busy -= 1
+            self._state.idle.append(worker)
+            self._state.idle_since[worker] = time.monotonic()
+            self._cond.notify_all()
+            extra = len(self._state.idle) > self.limits.size
+        if extra:
+            timer = threading.Timer(self.limits.idle_retire + 0.1, self._retire_idle)
+            timer.daemon = True
+            timer.start()
+
+    def _retire_idle(self) -> None:
+        """Stop workers beyond ``size`` that have been idle for ``idle_retire`` seconds (oldest first)."""
+        retired = []
+        with self._cond:
+            now = time.monotonic()
+            while len(self._state.idle) > self.limits.size:
+                oldest = self._state.idle[0]
+                if now - self._state.idle_since.get(oldest, now) < self.limits.idle_retire:
+                    break
+                self._state.idle.pop(0)
+                self._state.idle_since.pop(oldest, None)
                 self._state.live -= 1
-            else:
-                self._state.idle.append(worker)
-                self._cond.notify_all()
-        if surplus:
+                retired.append(oldest)
+        for worker in retired:
             self._discard(worker)
 
     def _acquire(self, wait: float) -> _Worker:
@@ -250,17 +299,20 @@ class WorkerPool:
                     if remaining <= 0 or self._closed:
                         raise Busy("every worker stayed busy; try again shortly", 2)
                     self._cond.wait(remaining)
-                return self._state.idle.pop()
+                worker = self._state.idle.pop()
+                self._state.idle_since.pop(worker, None)
+                self._state.busy += 1
             finally:
                 self._state.waiting -= 1
+        self._rebalance()  # a replacement starts now, so that new calls find a free worker
+        return worker
 
     # --- Calls ------------------------------------------------------------------------------
 
     def call(self, method: str, *args: Any, timeout: float, client: str = "", **kwargs: Any) -> Any:
         """Run ``service.method(*args, **kwargs)`` in a worker; CallTimeout after ``timeout`` seconds."""
         started = time.monotonic()
-        if self._state.live < self.limits.size:  # a lazy pool starts on its first call
-            self._rebalance()
+        self._rebalance()  # a lazy pool starts on its first call; a failed start is retried
         worker = self._acquire(min(timeout, self.limits.queue_wait))
         deadline = started + timeout
         slow = False
@@ -269,11 +321,18 @@ class WorkerPool:
             first_wait = deadline - time.monotonic()
             if self.limits.slow_after is not None:
                 first_wait = min(first_wait, self.limits.slow_after)
-            ready = worker.conn.poll(max(0.0, first_wait))
+            ready = self._wait(worker, first_wait)
             if not ready and time.monotonic() < deadline:
                 self._become_slow(worker, client)
                 slow = True
-                ready = worker.conn.poll(max(0.0, deadline - time.monotonic()))
+                ready = self._wait(worker, deadline - time.monotonic())
+            if ready is None:  # over its memory limit
+                self._forget_slow(client, slow)
+                slow = False
+                self._lost(worker)
+                from .service import ServiceError
+
+                raise ServiceError("too-large", "the request needs more memory than the server allows for it")
             if not ready:
                 self.timeouts += 1
                 self._forget_slow(client, slow)
@@ -292,6 +351,21 @@ class WorkerPool:
             self._release(worker)
         return _outcome(status, payload)
 
+    def _wait(self, worker: _Worker, seconds: float) -> bool | None:
+        """Whether the worker answered within ``seconds``; None if it went over its memory limit first
+        (its resident memory is read every 0.1 s; the address-space limit set in the worker is a backstop)."""
+        limit = self.limits.memory_limit
+        if not limit:
+            return worker.conn.poll(max(0.0, seconds))
+        deadline = time.monotonic() + seconds
+        while True:
+            if worker.conn.poll(max(0.0, min(0.1, deadline - time.monotonic()))):
+                return True
+            if _resident_bytes(worker.process.pid) > limit:
+                return None
+            if time.monotonic() >= deadline:
+                return False
+
     def _become_slow(self, worker: _Worker, client: str) -> None:
         with self._cond:
             mine = self._state.slow.get(client, 0)
@@ -303,7 +377,6 @@ class WorkerPool:
             self._lost(worker)
             raise Busy(f"too many slow queries are running (at most {self.limits.max_slow_per_client} per client "
                        f"and {self.limits.max_slow} in all); this one was stopped; try again later", 10)
-        self._rebalance()  # a fresh worker takes this one's place for cheap calls
 
     def _forget_slow(self, client: str, slow: bool) -> None:
         if not slow:
@@ -323,12 +396,13 @@ class WorkerPool:
         """
         deadline = time.monotonic() + timeout
         with self._cond:
-            while len(self._state.idle) < self._state.live:
+            while len(self._state.idle) < self._state.live or not self._state.idle:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise Busy("the workers stayed busy; try the update again later", 5)
                 self._cond.wait(remaining)
             taken, self._state.idle = self._state.idle, []
+            self._state.busy += len(taken)
         try:
             user_data = self._call_on(taken[0], "apply_update", (text,), deadline, kwargs)
             for worker in taken[1:]:

@@ -77,8 +77,9 @@ def test_one_client_runs_at_most_its_share_of_slow_queries(server):
 
 
 def test_a_full_queue_is_503_with_retry_after(built, settings):
-    """One worker, nothing counts as slow, and one caller may wait: a third request is turned away at once."""
-    with running_server(settings.dist_dir, "--workers", "1", "--slow-query-seconds", "60", "--queue-limit", "1",
+    """One worker and no room for more, nothing counts as slow, one caller may wait: a third is turned away."""
+    with running_server(settings.dist_dir, "--workers", "1", "--max-slow-queries", "0", "--slow-query-seconds", "60",
+                        "--queue-limit", "1",
                         "--query-timeout", "4") as small:
         threads, bombs = _bombs(small, ["127.0.0.8"])
         time.sleep(0.5)
