@@ -47,15 +47,48 @@ def check_port(host: str, port: int) -> None:
             raise
 
 
-def load_app(settings: Settings, started: float):
+def load_app(settings: Settings, started: float, relay_signals: bool = False):
     """The application, made in the server's worker process (a picklable loader for granian)."""
     from .web import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout, force=True)
+    if relay_signals:
+        _relay_signals_to_the_main_thread()
     app = create_app(settings)
     log.info("eurasia-kg ready in %.2f s: http://%s:%d/ (SPARQL at /sparql)", time.perf_counter() - started,
              settings.host, settings.port)
     return app
+
+
+def _relay_signals_to_the_main_thread() -> None:
+    """Make Ctrl-C and SIGTERM reach granian's worker, whose main thread waits on a lock for them.
+
+    The kernel delivers a signal sent to the process to any thread that does not block it, often
+    one of granian's Rust threads; Python then notes it, but the main thread, asleep in a lock,
+    never runs the handler. Python writes the number of every signal it catches to the wakeup fd;
+    a thread reading it sends the signal again to the main thread itself, which wakes and runs
+    granian's handler (a shutdown)."""
+    import os
+    import signal
+    import threading
+
+    from .workers import quiet_thread
+
+    read, write = os.pipe()
+    os.set_blocking(write, False)
+    signal.set_wakeup_fd(write, warn_on_full_buffer=False)
+    main = threading.main_thread().ident
+
+    def relay() -> None:
+        relayed: dict[int, float] = {}
+        while True:
+            for number in os.read(read, 64):
+                # Once a second at most: the signal sent on is caught again, and written here again.
+                if number in (signal.SIGINT, signal.SIGTERM) and time.monotonic() - relayed.get(number, 0.0) > 1.0:
+                    relayed[number] = time.monotonic()
+                    signal.pthread_kill(main, number)
+
+    quiet_thread(relay, "signal-relay")
 
 
 def serve(settings: Settings) -> None:
@@ -77,9 +110,9 @@ def _granian(settings: Settings, started: float) -> None:
     server = Server("eurasia_kg.web:create_app", address=settings.host, port=settings.port,
                     interface=Interfaces.WSGI, workers=1, blocking_threads=settings.threads,
                     backpressure=max(settings.threads, settings.queue_limit), log_level=LogLevels.warning,
-                    respawn_failed_workers=True)
+                    respawn_failed_workers=True, workers_kill_timeout=10)
     try:
-        server.serve(target_loader=partial(load_app, settings, started), wrap_loader=False)
+        server.serve(target_loader=partial(load_app, settings, started, True), wrap_loader=False)
     except SystemExit as exc:  # granian exits 1 after Ctrl-C when its worker stopped on the signal too
         if exc.code not in (0, 1, None):
             raise

@@ -57,6 +57,22 @@ class Busy(Exception):
         super().__init__(message)
 
 
+def quiet_thread(target: Callable[..., Any], name: str, *args: Any) -> threading.Thread:
+    """A daemon thread in which SIGINT and SIGTERM are blocked, started.
+
+    The kernel hands a signal sent to a process to any thread that does not block it, and Python
+    only notices it in the main thread: a server whose main thread waits on a lock (granian's
+    worker does) would never hear Ctrl-C if one of our threads took it."""
+
+    def run() -> None:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+        target(*args)
+
+    thread = threading.Thread(target=run, daemon=True, name=name)
+    thread.start()
+    return thread
+
+
 def _apply_memory_limit(limit: int | None) -> None:
     """A hard stop at twice the limit on resident memory the pool watches (allocation fails beyond it)."""
     if limit:
@@ -117,6 +133,8 @@ def _serve(conn: Connection, factory: Callable[..., Any], args: dict[str, Any], 
 
 def _worker_main(conn: Connection, factory: Callable[..., Any], args: dict[str, Any],
                  memory_limit: int | None, stack_bytes: int) -> None:
+    # Started from a thread that blocks them (quiet_thread): a worker must still stop on SIGTERM.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
     # Ctrl-C in a terminal reaches the whole process group: the web process stops the workers.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _apply_memory_limit(memory_limit)
@@ -183,6 +201,7 @@ class WorkerPool:
         self._cond = threading.Condition()
         self._all: set[_Worker] = set()
         self._closed = False
+        self._reaper: threading.Thread | None = None
         methods = multiprocessing.get_all_start_methods()
         self._context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
         if self._context.get_start_method() == "forkserver":
@@ -206,7 +225,7 @@ class WorkerPool:
             missing = max(0, target - self._state.live)
             self._state.live += missing
         for _ in range(missing):
-            threading.Thread(target=self._start_one, daemon=True, name="worker-start").start()
+            quiet_thread(self._start_one, "worker-start")
 
     def _start_one(self) -> None:
         try:
@@ -264,10 +283,15 @@ class WorkerPool:
             self._state.idle_since[worker] = time.monotonic()
             self._cond.notify_all()
             extra = len(self._state.idle) > self.limits.size
-        if extra:
-            timer = threading.Timer(self.limits.idle_retire + 0.1, self._retire_idle)
-            timer.daemon = True
-            timer.start()
+        if extra and self._reaper is None:
+            with self._cond:
+                if self._reaper is None:
+                    self._reaper = quiet_thread(self._reap, "worker-reaper")
+
+    def _reap(self) -> None:
+        while not self._closed:
+            time.sleep(self.limits.idle_retire / 3)
+            self._retire_idle()
 
     def _retire_idle(self) -> None:
         """Stop workers beyond ``size`` that have been idle for ``idle_retire`` seconds (oldest first)."""

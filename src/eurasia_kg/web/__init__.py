@@ -27,7 +27,7 @@ from .. import __version__, negotiation, service
 from ..config import GRAPH_BASE, ID_BASE, Settings
 from ..service import KnowledgeService, ServiceError
 from ..validation_service import ValidationService
-from ..workers import Busy, CallTimeout, PoolLimits, WorkerFailed, WorkerPool
+from ..workers import Busy, CallTimeout, PoolLimits, WorkerFailed, WorkerPool, quiet_thread
 from . import metrics
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
@@ -123,8 +123,7 @@ class AccessLog:
         if self._thread is None:
             with self._lock:
                 if self._thread is None:
-                    self._thread = threading.Thread(target=self._write, daemon=True, name="access-log")
-                    self._thread.start()
+                    self._thread = quiet_thread(self._write, "access-log")
         self._queue.put(entry)
 
     def _write(self) -> None:
