@@ -109,7 +109,7 @@ def _granian(settings: Settings, started: float) -> None:
 
     server = Server("eurasia_kg.web:create_app", address=settings.host, port=settings.port,
                     interface=Interfaces.WSGI, workers=1, blocking_threads=settings.threads,
-                    backpressure=max(settings.threads, settings.queue_limit), log_level=LogLevels.warning,
+                    backpressure=max(settings.threads, settings.queue_limit), log_level=LogLevels.error,
                     respawn_failed_workers=True, workers_kill_timeout=10)
     try:
         server.serve(target_loader=partial(load_app, settings, started, True), wrap_loader=False)

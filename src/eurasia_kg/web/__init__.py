@@ -236,6 +236,8 @@ def create_app(config: Settings | dict | None = None) -> Flask:
             response.headers.setdefault("X-Content-Type-Options", "nosniff")
             response.headers.setdefault("Referrer-Policy", "no-referrer")
         response.headers.setdefault("Server", f"eurasia-kg/{__version__}")
+        if response.status_code == 406 and "Accept" not in response.vary:  # whichever view refused the Accept
+            response.vary.add("Accept")
         app.extensions["ekg"].access_log.record(
             request.remote_addr, time.time(), request.method, request.full_path.rstrip("?"),
             request.environ.get("SERVER_PROTOCOL", "HTTP/1.1"), response.status_code, response.content_length,
