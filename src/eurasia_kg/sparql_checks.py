@@ -81,6 +81,10 @@ class QueryFacts:
     has_dataset: bool = False  # FROM or FROM NAMED
 
 
+_PROLOGUE = "".join(f"PREFIX {prefix}: <{namespace}>\n" for prefix, namespace in PREFIXES.items())
+_PROLOGUE_LINES = _PROLOGUE.count("\n")
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
@@ -92,14 +96,17 @@ def _parse(kind: str, text: str, base_iri: str | None):
     from rdflib.plugins.sparql.algebra import translateQuery, translateUpdate
     from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 
+    # Our prefixes are declared in lines before the text (the parser's line numbers are moved back).
+    # rdflib's initNs would do, but it forgets the user's own prefixes after an update's first operation.
     try:
         if kind == "query":
-            return translateQuery(parseQuery(text), base=base_iri, initNs=PREFIXES)
-        return translateUpdate(parseUpdate(text), base=base_iri, initNs=PREFIXES)
+            return translateQuery(parseQuery(_PROLOGUE + text), base=base_iri)
+        return translateUpdate(parseUpdate(_PROLOGUE + text), base=base_iri)
     except RecursionError:
         raise QueryRejected(f"the {kind} is nested too deeply to be checked") from None
     except ParseBaseException as exc:
-        raise QueryRejected(f"error at {exc.lineno}:{exc.col}: the {kind} could not be parsed: {exc.msg}") from None
+        raise QueryRejected(f"error at {max(1, exc.lineno - _PROLOGUE_LINES)}:{exc.col}: the {kind} could not be "
+                            f"parsed: {exc.msg}") from None
     except Exception as exc:  # rdflib raises assorted errors for a text it cannot translate
         raise QueryRejected(f"the {kind} could not be parsed: {_first_line(exc)}") from None
 
@@ -113,7 +120,7 @@ def _services(node, found: list) -> list:
         item = stack.pop()
         if isinstance(item, CompValue):
             if item.name == "ServiceGraphPattern":
-                found.append(item.get("term"))
+                found.append(item.get("term", None))
             stack.extend(item.values())
         elif isinstance(item, list | tuple):
             stack.extend(item)
@@ -181,7 +188,8 @@ class Checker:
             # query rdflib cannot read is run over the union default graph.
             return QueryFacts()
         _check_services(_services(algebra.algebra, []), self.allowlist)
-        return QueryFacts(has_dataset=bool(algebra.algebra.get("datasetClause")))
+        query = algebra.algebra
+        return QueryFacts(has_dataset="datasetClause" in query and bool(query["datasetClause"]))
 
     def update(self, text: str, base_iri: str | None = None) -> list:
         """Refusals for an update: too long or deep, unparseable, or a SERVICE or LOAD that would reach a
@@ -190,7 +198,7 @@ class Checker:
         operations = list(_parse("update", text, base_iri).algebra)
         for operation in operations:
             if operation.name == "Load":
-                source = str(operation.get("iri"))
+                source = str(operation["iri"])
                 if not allowed_endpoint(source, self.allowlist):
                     raise QueryRejected(f"LOAD <{source}> is not allowed: the server fetches only from the "
                                         "configured allowlist")
@@ -209,7 +217,8 @@ def with_update_dataset(update: str, operations: list, using: list[str], using_n
     if not using and not using_named:
         return update
     for operation in operations:
-        if operation.get("using") or operation.get("withClause"):
+        # CompValue.get answers a missing key with the key's name: ask for the keys themselves.
+        if operation.name == "Modify" and ({"using", "withClause"} & set(operation.keys())):
             raise QueryRejected("the update has its own USING or WITH clause; it cannot also take the "
                                 "using-graph-uri or using-named-graph-uri parameters")
     clauses = "".join(f"USING <{g}> " for g in using) + "".join(f"USING NAMED <{g}> " for g in using_named)
