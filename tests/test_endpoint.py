@@ -812,3 +812,23 @@ def test_trig_documents_put_their_triples_in_the_default_graph(client, path):
     assert len(dataset.default_graph) == len(quads)
     assert isomorphic(Graph().parse(data=turtle.get_data(), format="turtle"),
                       Graph().parse(data=trig.get_data(), format="trig"))
+
+
+def test_the_front_cache_replays_the_same_answer(app):
+    client = app.test_client()
+    query = PEOPLE + " # front-cache-test"
+    hits = _metric(client, "ekg_cache_hits_total")
+    first = get(client, query, "application/sparql-results+json")
+    second = get(client, query, "application/sparql-results+json")
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert second.get_data() == first.get_data() and second.headers["ETag"] == first.headers["ETag"]
+    assert second.headers["Content-Type"] == first.headers["Content-Type"]
+    assert _metric(client, "ekg_cache_hits_total") == hits + 1
+    other_format = get(client, query, "text/csv")  # another Accept: not the cached answer
+    assert other_format.mimetype == "text/csv"
+    assert _metric(client, "ekg_cache_hits_total") == hits + 1
+    conditional = client.get("/sparql?" + urlencode({"query": query}),
+                             headers={"Accept": "application/sparql-results+json", "If-None-Match": first.headers["ETag"]})
+    assert conditional.status_code == 304
+    head = client.head("/sparql?" + urlencode({"query": query}), headers={"Accept": "application/sparql-results+json"})
+    assert head.status_code == 200 and head.get_data() == b""

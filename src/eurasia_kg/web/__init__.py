@@ -9,12 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
-import pickle
-import queue
 import threading
 import time
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from typing import Any
@@ -27,8 +23,9 @@ from .. import __version__, negotiation, service
 from ..config import GRAPH_BASE, ID_BASE, Settings
 from ..service import KnowledgeService, ServiceError
 from ..validation_service import ValidationService
-from ..workers import Busy, CallTimeout, PoolLimits, WorkerFailed, WorkerPool, quiet_thread
+from ..workers import Busy, CallTimeout, PoolLimits, WorkerFailed, WorkerPool
 from . import metrics
+from .front import AccessLog, BodyLimit, FrontCache, ResponseCache
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
        "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; "
@@ -37,102 +34,6 @@ CORS_ROUTES = [r"/sparql", r"/id/*", r"/download/*", r"/.well-known/*", r"/valid
                r"/network/*"]
 STATUS = {"rejected": 400, "not-acceptable": 406, "not-found": 404, "forbidden": 403, "too-large": 413}
 VERSION_TTL = 1.0  # seconds between two looks at the data version
-
-
-class ResponseCache:
-    """Finished answers, bounded in bytes; an answer over ``max_item`` bytes is never kept.
-
-    Split into shards, each with its own lock and LRU order, so that threads answering at once
-    rarely wait for each other.
-    """
-
-    def __init__(self, max_bytes: int, max_item: int, shards: int = 16):
-        self.max_item = max_item if max_bytes > 0 else 0
-        self._shards = [_Shard(max_bytes // shards) for _ in range(shards)]
-        self.hits = 0
-
-    def _shard(self, key: tuple) -> _Shard:
-        return self._shards[hash(key) % len(self._shards)]
-
-    def get(self, key: tuple) -> Any:
-        return self._shard(key).get(key)
-
-    def put(self, key: tuple, value: Any, size: int | None = None) -> None:
-        """Keep ``value`` if its ``size`` in bytes (measured by pickling when not given) is within bounds."""
-        if self.max_item <= 0:
-            return
-        if size is None:
-            size = len(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)) + len(repr(key))
-        if 0 < size <= self.max_item:
-            self._shard(key).put(key, value, size)
-
-    def clear(self) -> None:
-        for shard in self._shards:
-            shard.clear()
-
-    @property
-    def bytes(self) -> int:
-        return sum(shard.used for shard in self._shards)
-
-
-class _Shard:
-    def __init__(self, budget: int):
-        self.budget = budget
-        self.used = 0
-        self._items: OrderedDict[tuple, tuple[Any, int]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple) -> Any:
-        with self._lock:
-            item = self._items.get(key)
-            if item is None:
-                return None
-            self._items.move_to_end(key)
-            return item[0]
-
-    def put(self, key: tuple, value: Any, size: int) -> None:
-        if size > self.budget:
-            return
-        with self._lock:
-            old = self._items.pop(key, None)
-            if old is not None:
-                self.used -= old[1]
-            self._items[key] = (value, size)
-            self.used += size
-            while self.used > self.budget:
-                _, (_, dropped) = self._items.popitem(last=False)
-                self.used -= dropped
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-            self.used = 0
-
-
-class AccessLog:
-    """One line per request on the ``eurasia_kg.access`` logger, written by a thread of its own: the
-    request only queues a tuple, and formatting and writing happen off its path."""
-
-    def __init__(self) -> None:
-        self._queue: queue.SimpleQueue = queue.SimpleQueue()
-        self._logger = logging.getLogger("eurasia_kg.access")
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
-
-    def record(self, *entry: Any) -> None:
-        if self._thread is None:
-            with self._lock:
-                if self._thread is None:
-                    self._thread = quiet_thread(self._write, "access-log")
-        self._queue.put(entry)
-
-    def _write(self) -> None:
-        while True:
-            remote, when, method, path, protocol, status, length, elapsed = self._queue.get()
-            if self._logger.isEnabledFor(logging.INFO):
-                self._logger.info('%s - - [%s] "%s %s %s" %s %s %.4f', remote or "-",
-                                  time.strftime("%d/%b/%Y:%H:%M:%S %z", time.localtime(when)), method, path,
-                                  protocol, status, length if length is not None else "-", elapsed)
 
 
 @dataclass
@@ -202,12 +103,17 @@ def create_app(config: Settings | dict | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body
     app.config["SETTINGS"] = settings
     app.json.sort_keys = False
-    app.wsgi_app = BodyLimit(app.wsgi_app, settings.max_body)
 
     source = _data_source(settings)
     pool, validator = _pools(settings, source)
-    app.extensions["ekg"] = AppState(settings, source, pool, validator,
-                                     ResponseCache(settings.cache_bytes, settings.cache_max_item_bytes), AccessLog())
+    app_state = AppState(settings, source, pool, validator,
+                         ResponseCache(settings.cache_bytes, settings.cache_max_item_bytes), AccessLog())
+    app.extensions["ekg"] = app_state
+    # Outermost first: the body limit, then the replay of cached answers, then Flask.
+    app.wsgi_app = BodyLimit(FrontCache(app.wsgi_app, app_state.cache, ("/sparql",), lambda: app_state.etag_base,
+                                        lambda environ, status, size, started: _replayed(app, environ, status, size,
+                                                                                         started)),
+                             settings.max_body)
 
     app.add_template_filter(local_path)
     app.add_template_filter(graph_name)
@@ -247,29 +153,18 @@ def create_app(config: Settings | dict | None = None) -> Flask:
     return app
 
 
-class BodyLimit:
-    """WSGI middleware: a body declared larger than ``limit`` is refused with 413 before a byte of it is
-    read (the connection is then closed, so the client cannot go on sending). A chunked body has no
-    declared length: Flask's MAX_CONTENT_LENGTH stops reading it at the limit."""
-
-    def __init__(self, app, limit: int):
-        self.app = app
-        self.limit = limit
-
-    def __call__(self, environ: dict, start_response):
-        declared = environ.get("CONTENT_LENGTH")
-        if declared:
-            try:
-                too_large = int(declared) > self.limit
-            except ValueError:
-                too_large = False
-            if too_large:
-                body = f"the request body is larger than {self.limit} bytes\n".encode()
-                start_response("413 Request Entity Too Large", [
-                    ("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body))),
-                    ("Connection", "close")])
-                return [body]
-        return self.app(environ, start_response)
+def _replayed(app: Flask, environ: dict, status: str, size: int, started: float) -> None:
+    """Count and log an answer the front cache replayed, as the app's hooks do for the others."""
+    elapsed = time.perf_counter() - started
+    counters = app.extensions["ekg_metrics"]
+    counters.requests.labels(environ["REQUEST_METHOD"], environ["PATH_INFO"], status[:3]).inc()
+    counters.latency.labels(environ["PATH_INFO"]).observe(elapsed)
+    counters.cache_hits.inc()
+    query = environ.get("QUERY_STRING")
+    app.extensions["ekg"].access_log.record(
+        environ.get("REMOTE_ADDR"), time.time(), environ["REQUEST_METHOD"],
+        environ["PATH_INFO"] + (f"?{query}" if query else ""), environ.get("SERVER_PROTOCOL", "HTTP/1.1"),
+        int(status[:3]), size, elapsed)
 
 
 def error(status: int, message: str, headers: dict | None = None) -> Response:

@@ -12,7 +12,8 @@ from werkzeug.datastructures import MultiDict
 from .. import negotiation
 from ..service import Answer
 from ..sparql import write_graph
-from . import STATUS, error, metrics, state
+from . import STATUS, error, state
+from .front import CACHEABLE
 
 bp = Blueprint("sparql", __name__)
 FORM = "application/x-www-form-urlencoded"
@@ -114,7 +115,8 @@ def sparql() -> Response:
 
 
 def run_query(query: str, defaults: list[str], named: list[str]) -> Response:
-    """The one query path: negotiate once, answer from the cache or a worker, write the response."""
+    """The one query path: negotiate once, answer from a worker, write the response (which the front
+    cache, web.front.FrontCache, may then replay)."""
     app_state = state()
     accept = request.headers.get("Accept")
     format_param = tuple(request.args.getlist("format"))
@@ -132,14 +134,9 @@ def run_query(query: str, defaults: list[str], named: list[str]) -> Response:
     cacheable = request.method in ("GET", "HEAD")
     if cacheable and etag_matches(etag):
         return _not_modified(etag)
-    cache_key = (app_state.etag_base, *key)
-    answer = app_state.cache.get(cache_key)
-    if answer is not None:
-        metrics.current().cache_hits.inc()
-    else:
-        answer = app_state.call("query", query, *formats, defaults or None, named or None, base_iri=base_iri)
-        if answer.format_key != "html":
-            app_state.cache.put(cache_key, answer, len(answer.body) + len(query) + 256)
+    answer = app_state.call("query", query, *formats, defaults or None, named or None, base_iri=base_iri)
+    if cacheable and answer.format_key != "html":
+        request.environ[CACHEABLE] = True  # the front cache may replay it to the same request
     return _respond(answer, etag, cacheable, query)
 
 
