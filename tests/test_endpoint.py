@@ -827,8 +827,8 @@ def test_the_front_cache_replays_the_same_answer(app):
     other_format = get(client, query, "text/csv")  # another Accept: not the cached answer
     assert other_format.mimetype == "text/csv"
     assert _metric(client, "ekg_cache_hits_total") == hits + 1
-    conditional = client.get("/sparql?" + urlencode({"query": query}),
-                             headers={"Accept": "application/sparql-results+json", "If-None-Match": first.headers["ETag"]})
+    conditional = client.get("/sparql?" + urlencode({"query": query}), headers={
+        "Accept": "application/sparql-results+json", "If-None-Match": first.headers["ETag"]})
     assert conditional.status_code == 304
     head = client.head("/sparql?" + urlencode({"query": query}), headers={"Accept": "application/sparql-results+json"})
     assert head.status_code == 200 and head.get_data() == b""
