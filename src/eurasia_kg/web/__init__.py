@@ -144,9 +144,12 @@ def create_app(config: Settings | dict | None = None) -> Flask:
         response.headers.setdefault("Server", f"eurasia-kg/{__version__}")
         if response.status_code == 406 and "Accept" not in response.vary:  # whichever view refused the Accept
             response.vary.add("Accept")
-        app.extensions["ekg"].access_log.record(
-            request.remote_addr, time.time(), request.method, request.full_path.rstrip("?"),
-            request.environ.get("SERVER_PROTOCOL", "HTTP/1.1"), response.status_code, response.content_length,
+        environ = request.environ
+        query = environ.get("QUERY_STRING")
+        app.extensions["ekg"].access_log.record(  # the request line as sent (werkzeug's URLs cost more to build)
+            request.remote_addr, time.time(), request.method,
+            environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "") + (f"?{query}" if query else ""),
+            environ.get("SERVER_PROTOCOL", "HTTP/1.1"), response.status_code, response.content_length,
             time.perf_counter() - g.get("started", time.perf_counter()))
         return response
 

@@ -128,7 +128,7 @@ def run_query(query: str, defaults: list[str], named: list[str]) -> Response:
         raise negotiation.NotAcceptable(tuple({f.media_type: f for f in negotiation.RESULT_FORMATS
                                                + negotiation.GRAPH_FORMATS}.values()))
     formats = (result_format.key if result_format else None, graph_format.key if graph_format else None)
-    base_iri = request.base_url
+    base_iri = _base_url()
     key = ("sparql", query, formats, tuple(defaults), tuple(named), base_iri)
     etag = app_state.etag_for(*key)
     cacheable = request.method in ("GET", "HEAD")
@@ -138,6 +138,14 @@ def run_query(query: str, defaults: list[str], named: list[str]) -> Response:
     if cacheable and answer.format_key != "html":
         request.environ[CACHEABLE] = True  # the front cache may replay it to the same request
     return _respond(answer, etag, cacheable, query)
+
+
+def _base_url() -> str:
+    """The endpoint's URL, the base of relative IRIs in a query: request.base_url without werkzeug's
+    IRI decoding of the path, which is ours and plain ASCII."""
+    environ = request.environ
+    host = environ.get("HTTP_HOST") or f"{environ.get('SERVER_NAME', 'localhost')}:{environ.get('SERVER_PORT', '80')}"
+    return f"{environ.get('wsgi.url_scheme', 'http')}://{host}{environ.get('SCRIPT_NAME', '')}{request.path}"
 
 
 def _respond(answer: Answer, etag: str, cacheable: bool, query: str) -> Response:
