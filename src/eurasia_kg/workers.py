@@ -245,6 +245,10 @@ class WorkerPool:
                 if not parent.poll(self.limits.start_timeout) or parent.recv()[0] != "ok":
                     raise WorkerFailed("a worker could not open the data")
         except Exception:
+            if self._closed:  # the pool was closed while this worker started: nothing went wrong
+                with contextlib.suppress(NameError):
+                    self._discard(worker)
+                return
             log.exception("could not start a worker")
             with self._cond:
                 self._state.live -= 1
