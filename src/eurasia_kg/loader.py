@@ -148,27 +148,57 @@ def _line_of(exc: Exception) -> int | None:
 
 def _refuse_remote_context(data: bytes, path: Path) -> None:
     """JSON-LD contexts given by URL (http or file) would be fetched; nothing is fetched at run time."""
+    reason = jsonld_context_refusal(data)
+    if reason is not None:
+        message, line, column = reason
+        raise DataFileError(path, message, line, column)
+
+
+def jsonld_context_refusal(data: bytes) -> tuple[str, int | None, int | None] | None:
+    """Why a JSON-LD document cannot be read without fetching something, or None.
+
+    Refused: an ``@context`` that is an IRI (http, https, file or relative: each would be
+    fetched or read), a list holding one, and an ``@import`` inside a context. The message
+    names the context and says it was not fetched. Invalid or too deeply nested JSON is refused
+    here too, with its line and column."""
     try:
         doc = json.loads(data.decode("utf-8"))
     except UnicodeDecodeError as exc:
-        raise DataFileError(path, f"not UTF-8: {exc.reason}") from exc
+        return f"not UTF-8: {exc.reason}", None, None
+    except RecursionError:
+        return "refused: the JSON is nested too deeply to read safely", None, None
     except ValueError as exc:
-        raise DataFileError(path, f"invalid JSON: {exc.msg}", exc.lineno, exc.colno) from exc
+        return f"invalid JSON: {exc.msg}", exc.lineno, exc.colno
     for ctx in _contexts(doc):
-        items = ctx if isinstance(ctx, list) else [ctx]
-        if any(isinstance(item, str) for item in items):
-            raise DataFileError(path, "JSON-LD remote @context is refused (it would be fetched); inline the context")
+        for item in ctx if isinstance(ctx, list) else [ctx]:
+            if isinstance(item, str):
+                return (f"refused: the JSON-LD @context {item!r} is {_context_kind(item)}; it was not fetched "
+                        "(nothing is fetched or read from outside the file): inline the context"), None, None
+            if isinstance(item, dict) and isinstance(item.get("@import"), str):
+                return (f"refused: the JSON-LD @context imports {item['@import']!r} (@import); it was not fetched "
+                        "(nothing is fetched or read from outside the file): inline the context"), None, None
+    return None
+
+
+def _context_kind(iri: str) -> str:
+    if iri.startswith("file:"):
+        return "a local file"
+    if iri.startswith(("http://", "https://")):
+        return "remote"
+    return "a relative reference (it would be resolved and fetched)"
 
 
 def _contexts(node: object) -> Iterator[object]:
-    if isinstance(node, dict):
-        if "@context" in node:
-            yield node["@context"]
-        for value in node.values():
-            yield from _contexts(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _contexts(value)
+    """Every @context value, walked without recursion (documents can be deep)."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, dict):
+            if "@context" in current:
+                yield current["@context"]
+            stack.extend(current.values())
+        elif isinstance(current, list):
+            stack.extend(current)
 
 
 def _first_line(exc: Exception) -> str:
