@@ -26,6 +26,18 @@ def shared_or_skip(path: Path) -> Path:
     pytest.skip(f"{path} is absent (../shared is not checked out beside the project)")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_user_data(tmp_path_factory):
+    """Tests never touch the user's data: the per-user data directory (where the default store
+    lives) points into a temporary directory for the whole session, for every server a test starts
+    too, and the user's own EURASIA_KG_* settings are set aside."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("xdg-data-home")))
+        for name in [n for n in os.environ if n.startswith("EURASIA_KG_")]:
+            patch.delenv(name)
+        yield
+
+
 @pytest.fixture(scope="session")
 def settings(tmp_path_factory) -> Settings:
     return Settings(root=ROOT, dist=tmp_path_factory.mktemp("dist") / "dist", pylode=False)

@@ -72,9 +72,9 @@ def test_malformed_query_exits_2_with_the_parser_message(capsys, built, settings
 
 
 def test_query_without_a_build_exits_2(capsys, tmp_path):
-    code, _, err = run(capsys, "query", ASK, "--dist", str(tmp_path / "none"))
+    code, _, err = run(capsys, "query", ASK, "--dist", str(tmp_path / "none"), "--store", str(tmp_path / "store"))
     assert code == 2
-    assert "run 'eurasia-kg build' first" in err
+    assert "is empty" in err and "run 'eurasia-kg build'" in err
 
 
 def test_stats_prints_counts(capsys, built, settings):
