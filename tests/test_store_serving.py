@@ -11,8 +11,6 @@ from eurasia_kg.config import Settings
 from eurasia_kg.dataset import LocalDataset
 from eurasia_kg.web import create_app
 
-from .test_remote import oxigraph_server  # noqa: F401  (fixture)
-
 MERGED = """@prefix ex: <http://example.org/other/> .
 <https://w3id.org/eurasia-kg/id/person/sergei-lavrov> ex:note "a note only the other dataset has" .
 """
@@ -53,7 +51,7 @@ def test_rebuilding_replaces_only_the_curated_graphs(settings, store_with_merge)
     assert list(merge.read_sources(ds.reader())) == ["other"]
 
 
-def test_serve_over_a_remote_endpoint(oxigraph_server, built, settings, tmp_path, capsys):  # noqa: F811
+def test_serve_over_a_remote_endpoint(oxigraph_server, built, settings, tmp_path, capsys):
     assert cli.main(["push", "--to", oxigraph_server + "/store", "--dist", str(settings.dist_dir),
                      "--store", str(tmp_path / "none")]) == 0
     capsys.readouterr()

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__, loader, store
-from .config import SETTINGS, Settings
+from .config import PROJECT_BASE, SETTINGS, Settings
 from .dataset import DatasetError
 
 EXIT_OK = 0
@@ -110,10 +110,16 @@ def cmd_stats(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     sizes = kg.graph_sizes()
-    print(f"Quads: {len(kg)}")
+    # Ours: the curated graphs and the merged sources. A remote store's own graphs (Virtuoso's system
+    # graphs), and graphs written through /update, are counted apart.
+    ours = {g: n for g, n in sizes.items() if g.startswith(PROJECT_BASE)}
+    others = {g: n for g, n in sizes.items() if g not in ours}
+    print(f"Quads: {sum(ours.values())}")
     print("Triples per named graph:")
-    for graph, count in sizes.items():
+    for graph, count in ours.items():
         print(f"  {count:>6}  {graph}")
+    if others:
+        print(f"  {sum(others.values()):>6}  in {len(others)} other graph(s), not eurasia-kg's")
     table = kg.select("""
         SELECT ?class (COUNT(DISTINCT ?s) AS ?n) WHERE {
           ?s a ?class . FILTER(STRSTARTS(STR(?class), STR(ekg:)) && !STRSTARTS(STR(?s), STR(ekg:)))

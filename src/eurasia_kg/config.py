@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+PROJECT_BASE = "https://w3id.org/eurasia-kg/"
 ONTOLOGY_NS = "https://w3id.org/eurasia-kg/ontology#"
 ONTOLOGY_IRI = "https://w3id.org/eurasia-kg/ontology"
 ID_BASE = "https://w3id.org/eurasia-kg/id/"

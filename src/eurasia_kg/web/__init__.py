@@ -14,7 +14,6 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from email.utils import formatdate
-from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, g, request
