@@ -59,7 +59,8 @@ def test_every_command_works_against_a_remote_store(store_url, built, settings, 
     born = rows(capsys, common, f"""SELECT ?d ?g WHERE {{ GRAPH ?g {{ <{P}sergei-lavrov>
         <http://www.wikidata.org/prop/direct/P569> ?d }} }}""")
     assert [(r["d"][:10], r["g"].rsplit("/", 1)[-1]) for r in born] == [("1950-03-21", "wikidata-extract")]
-    kolokoltsev = f"ASK {{ GRAPH ?g {{ <{P}vladimir-kolokoltsev> <http://www.w3.org/2002/07/owl#sameAs> <{WD}Q1344473> }} }}"
+    kolokoltsev = (f"ASK {{ GRAPH ?g {{ <{P}vladimir-kolokoltsev> <http://www.w3.org/2002/07/owl#sameAs> "
+                   f"<{WD}Q1344473> }} }}")
     code, out, _ = run(capsys, "query", kolokoltsev, *common)
     assert (code, out.strip()) == (0, "true")
 
