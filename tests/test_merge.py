@@ -33,7 +33,7 @@ from rdflib import Graph
 from eurasia_kg import cli, dataset, loader, merge
 from eurasia_kg.config import GRAPH_BASE
 from eurasia_kg.dataset import LocalDataset
-from eurasia_kg.dataset.local import GENERATIONS
+from eurasia_kg.dataset.local import GENERATIONS, LocalWriter
 
 EXTERNAL = Path(__file__).resolve().parent / "fixtures" / "external"
 EKG = "https://w3id.org/eurasia-kg/ontology#"
@@ -255,41 +255,27 @@ def test_a_parse_error_at_line_90000_leaves_the_store_exactly_as_it_was(seeded, 
     assert dump(seeded) == before and no_leftovers(seeded)
 
 
-class _FullDisk:
-    """A file that fails like a full disk after ``after`` bytes."""
-
-    def __init__(self, raw, after: int):
-        self.raw, self.left = raw, after
-
-    def read(self, size: int = -1) -> bytes:
-        if self.left <= 0:
-            raise OSError(28, "No space left on device")
-        data = self.raw.read(min(size if size >= 0 else self.left, self.left))
-        self.left -= len(data)
-        return data
-
-    def readinto(self, buffer) -> int:
-        data = self.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
-
-    def readable(self) -> bool:
-        return True
-
-    def close(self) -> None:
-        self.raw.close()
-
-
 def test_a_full_disk_in_mid_merge_leaves_the_store_as_it_was(seeded, tmp_path, monkeypatch):
-    """Simulated: the input stream fails with ENOSPC after 1 MB, in the middle of the bulk load."""
+    """Simulated: the store's disk fills up after half the file is bulk-loaded (the first half is
+    really written into the new generation, then the load fails with ENOSPC)."""
     path = big_ntriples(tmp_path / "big.nt", 30_000)
+    half = tmp_path / "half.nt"
+    half.write_text("".join(path.read_text(encoding="utf-8").splitlines(keepends=True)[:15_000]), encoding="utf-8")
     before = dump(seeded)
-    real_open = merge._open
-    monkeypatch.setattr(merge, "_open", lambda p: _FullDisk(real_open(p), 1 << 20))
+    real_load = LocalWriter.load_path
+    written = []
+
+    def fills_up(writer, file, fmt, graph, base_iri=None):
+        real_load(writer, str(half), fmt, graph, base_iri)
+        written.append(writer.count(graph))
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(LocalWriter, "load_path", fills_up)
     with pytest.raises(merge.MergeError) as caught:
         merge.merge_file(ds(seeded), path)
     assert str(path) in str(caught.value) and "No space left on device" in str(caught.value)
     monkeypatch.undo()
+    assert written == [15_000], "half the data was in the store when the disk 'filled up'"
     assert dump(seeded) == before and no_leftovers(seeded)
 
 

@@ -136,7 +136,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     try:
         serve(settings)
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, DatasetError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     return EXIT_OK

@@ -30,7 +30,7 @@ def label_index(ours: dict[str, Resource], h: Heuristics) -> tuple[dict[str, set
         normalised[iri] = [n for n in dict.fromkeys(normalise_label(label) for label in entity.labels) if n]
         for label in normalised[iri]:
             for token in label.split():
-                if len(token) >= h.min_token or len(label.split()) == 1:
+                if (len(token) >= h.min_token or len(label.split()) == 1) and token not in h.stopwords:
                     tokens[token].add(iri)
     return tokens, normalised
 
@@ -88,23 +88,36 @@ def match_source(name: str, resources: dict[str, Resource], same: set[str], ours
     tokens, normalised = labels
     linked = {m.theirs for m in links}
     proposed = {(c.ours, c.theirs) for c in candidates}
+    kinds: dict[frozenset, str | None] = {}  # sources repeat a few sets of classes many times
+
+    def kind(types: set[str]) -> str | None:
+        key = frozenset(types)
+        if key not in kinds:
+            kinds[key] = h.kind_of(types)
+        return kinds[key]
+
     for theirs in unlinked:
-        if any(t in h.dataset_types for t in theirs.types):
+        if theirs.types and not theirs.types.isdisjoint(h.dataset_types):
             continue
-        new.append(NewEntity(name, theirs.iri, theirs.label, h.kind_of(theirs.types) or ""))
+        their_kind = kind(theirs.types)
+        new.append(NewEntity(name, theirs.iri, theirs.label, their_kind or ""))
         if theirs.iri in linked or not theirs.labels:
             continue
-        their_labels = [n for n in dict.fromkeys(normalise_label(label) for label in theirs.labels) if n]
-        pool = {o for label in their_labels for token in label.split() for o in tokens.get(token, ())}
+        their_labels = sorted({n for n in map(normalise_label, theirs.labels) if n})
+        pool: set[str] = set()
+        for label in their_labels:
+            for token in label.split():
+                if token in tokens:
+                    pool |= tokens[token]
         for our_iri in sorted(pool):
-            if not compatible(h.kind_of(theirs.types), h.kind_of(ours[our_iri].types)):
+            if not compatible(their_kind, kind(ours[our_iri].types)):
                 continue
             score, best = max(((similarity(a, b), (a, b)) for a in their_labels for b in normalised[our_iri]),
                               default=(0.0, ("", "")))
             if score < h.candidate_threshold or (our_iri, theirs.iri) in proposed:
                 continue
             note = [f"label {best[0]!r} ~ {best[1]!r} (similarity {score:.2f}); broad type: theirs "
-                    f"{h.kind_of(theirs.types) or 'unknown'}, ours {h.kind_of(ours[our_iri].types) or 'unknown'}; "
+                    f"{their_kind or 'unknown'}, ours {kind(ours[our_iri].types) or 'unknown'}; "
                     "no identifier or explicit link supports it: review before linking"]
             if our_iri in linked_ours:
                 note.append(f"our entity is already linked to <{linked_ours[our_iri]}> in this source")

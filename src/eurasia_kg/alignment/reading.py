@@ -20,7 +20,6 @@ from ..config import ALIGNED_BASE, GRAPH_BASE, ID_BASE, SOURCE_BASE
 from ..config import ONTOLOGY_NS as EKG
 from ..dataset import Reader
 from .identifiers import (
-    ENTITY_IRI_PREFIXES,
     Heuristics,
     Key,
     iso_key,
@@ -128,24 +127,45 @@ def source_resources(reader: Reader, graph: str, ours: dict[str, Resource], our_
 
     predicates = [row[0].value
                   for row in reader.select(f"SELECT DISTINCT ?p WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")]
+    named, literal = ox.NamedNode, ox.Literal
     for predicate in predicates:
         kind = h.classify_predicate(predicate)
         if kind is None and schema_https(predicate) not in h.see_also:
             continue
-        for quad in reader.quads_for_pattern(None, ox.NamedNode(predicate), None, g):
-            if isinstance(quad.subject, ox.NamedNode):
+        quads = reader.quads_for_pattern(None, named(predicate), None, g)
+        if kind in ("label", "type"):  # the bulk of a large source: kept to a tight loop
+            wanted = literal if kind == "label" else named
+            for quad in quads:
+                s, o = quad.subject, quad.object
+                if isinstance(s, named) and isinstance(o, wanted):
+                    resource = found.get(s.value) or get(s.value)
+                    if kind == "label":
+                        resource.labels.append(o.value)
+                    else:
+                        resource.types.add(o.value)
+            continue
+        for quad in quads:
+            if isinstance(quad.subject, named):
                 _read_statement(h, get, ours, quad.subject.value, predicate, kind, quad.object)
-    _reified(reader, graph, h, get, ours)
-    _wikidata_statements(reader, graph, h, get)
-    _code_nodes(reader, graph, h, get)
-    _property_values(reader, graph, h, get)
-    _identifier_iris(reader, graph, h, get)
-    # Subjects that are identifiers themselves: ours in any form.
-    forms = {form for key in our_keys for form in key_forms(key)}
+    # The structured patterns are looked for only where the source uses their predicates at all.
+    present = set(predicates)
+    if RDF + "subject" in present:
+        _reified(reader, graph, h, get, ours)
+    if any(p.startswith(h.wikidata_statements["claim_prefix"] + "P") for p in present):
+        _wikidata_statements(reader, graph, h, get)
+    if present & set(h.code_nodes["identifies"]) and present & set(h.code_nodes["tag"]):
+        _code_nodes(reader, graph, h, get)
+    if present & set(h.property_values["property_id"]):
+        _property_values(reader, graph, h, get)
+    # Our identifiers in their IRI forms, used by the source as subjects or only as objects (an
+    # event's actor given as a Wikidata item): index lookups, not a scan of the source.
+    forms = values(sorted({form for key in our_keys for form in key_forms(key)}))
     if forms:
-        for row in reader.select(f"SELECT DISTINCT ?s WHERE {{ VALUES ?s {{ {values(sorted(forms))} }} "
-                                 f"GRAPH <{graph}> {{ ?s ?p ?o }} }}"):
+        subjects = reader.select(
+            f"SELECT DISTINCT ?s WHERE {{ VALUES ?s {{ {forms} }} GRAPH <{graph}> {{ ?s ?p ?o }} }}")
+        for row in subjects:
             get(row[0].value)
+        _identifier_objects(reader, graph, h, get, forms)
     for iri, resource in found.items():
         for key in keys_of_iri(iri):
             resource.key(key, "its IRI")
@@ -237,20 +257,14 @@ def _property_values(reader: Reader, graph: str, h: Heuristics, get) -> None:
                 get(x.value).key(key, f"schema:identifier {pid.value!r} {v.value!r}")
 
 
-def _identifier_iris(reader: Reader, graph: str, h: Heuristics, get) -> None:
-    """Wikidata, GeoNames, DBpedia and Freebase IRIs that appear only as objects: each is a resource
-    the source refers to, identified by its own IRI (an event's actor given as a Wikidata item).
-    Objects of typing, linking, page, see-also and identifier statements are left out: they are
+def _identifier_objects(reader: Reader, graph: str, h: Heuristics, get, forms: str) -> None:
+    """Our identifiers' IRIs that the source uses as objects: each is a resource the source refers
+    to. Objects of typing, linking, page, see-also and identifier statements are left out: they are
     classes, or identifiers of the subject, not things the source speaks of."""
-    prefixes = " || ".join(f'STRSTARTS(STR(?o), "{p}")' for p in ENTITY_IRI_PREFIXES)
-    rows = reader.select(f"SELECT DISTINCT ?p ?o WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} "
-                         f"FILTER(isIRI(?o) && ({prefixes})) }}")
-    kinds: dict[str, bool] = {}
+    rows = reader.select(f"SELECT DISTINCT ?p ?o WHERE {{ VALUES ?o {{ {forms} }} GRAPH <{graph}> {{ ?s ?p ?o }} }}")
     for p, o in rows:
-        if p.value not in kinds:
-            kinds[p.value] = h.classify_predicate(p.value) is None and schema_https(p.value) not in h.see_also \
-                and p.value != "http://www.wikidata.org/prop/direct/P279"
-        if kinds[p.value] and keys_of_iri(o.value):
+        if h.classify_predicate(p.value) is None and schema_https(p.value) not in h.see_also \
+                and p.value != "http://www.wikidata.org/prop/direct/P279":
             get(o.value)
 
 

@@ -57,6 +57,11 @@ class Writer(Reader):
     def load(self, stream, fmt: ox.RdfFormat, graph: str | None, base_iri: str | None = None) -> None:
         """Parse a file's bytes into ``graph`` (None: the file's own graphs). Raises SyntaxError."""
 
+    def load_path(self, path: str, fmt: ox.RdfFormat, graph: str | None, base_iri: str | None = None) -> None:
+        """Parse a file by its path (faster where the store reads it natively). Raises SyntaxError."""
+        with open(path, "rb") as stream:
+            self.load(stream, fmt, graph, base_iri)
+
     @abc.abstractmethod
     def drop_graph(self, graph: str) -> None: ...
 
