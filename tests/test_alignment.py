@@ -438,3 +438,67 @@ def test_merge_aligns_prints_the_report_and_writes_json(built, settings, tmp_pat
                                    FILTER(STRSTARTS(STR(?g), "{merge.MERGED_BASE}")) }}""")
     assert the_other_source(store) == others, "the other source's links, closure and record are untouched"
     assert cli.main(["align", "--store", str(store_dir), "--dist", str(settings.dist_dir)]) == 0
+
+
+# --------------------------------------------------------------------------- identifier vocabularies (issue 8)
+
+VOCAB = "https://example.org/vocabularies/"
+
+
+@pytest.fixture(scope="module")
+def vocabularies(built, settings, tmp_path_factory) -> LocalDataset:
+    ds = LocalDataset(tmp_path_factory.mktemp("vocabularies") / "store")
+    dataset.sync(ds, settings.dist_dir)
+    for name in ("wikidata-extract.ttl", "identifier-vocabularies.ttl"):
+        merge.merge_file(ds, EXTERNAL / name)
+    return ds
+
+
+def test_identifiers_are_found_where_real_vocabularies_put_them(vocabularies):
+    report = alignment.stored_report(vocabularies.reader())
+    found = {m.theirs: (m.ours, m.signals[0]) for m in report.matched if m.source == "identifier-vocabularies"}
+    assert found == {
+        VOCAB + "iran": (PL + "iran", "identifier:iso3166-alpha3"),  # LCC: cmns-id:identifies + lcc-lr:hasTag
+        VOCAB + "russia": (PL + "russia", "identifier:iso3166-alpha2"),  # older LCC: lcc-lr:identifies
+        VOCAB + "afghanistan": (PL + "afghanistan", "identifier:iso3166-numeric"),  # lcc-cr:hasNumericRegionCode
+        VOCAB + "syria": (PL + "syria", "identifier:iso3166-alpha2"),  # schema:identifier PropertyValue
+        VOCAB + "turkey": (PL + "turkey", "identifier:iso3166-alpha3"),  # p:P298 / ps:P298
+        "https://sws.geonames.org/124665/": (PL + "mashhad", "identifier:geonames"),  # reified rdf:subject
+        WD + "Q858": (PL + "syria", "identifier:wikidata"),  # a Wikidata item only ever an object
+    }
+    assert not any("persian" in m.theirs for m in report.matched), "a language code is no country code"
+
+
+def test_a_wikidata_item_used_only_as_an_object_brings_the_event_to_our_entity(vocabularies):
+    store = vocabularies.reader().store
+    assert store.query(f"""ASK {{ GRAPH <{ALIGNED_BASE}identifier-vocabularies> {{
+        <{VOCAB}event-1> <{VOCAB}target> <{PL}syria> }} }}""")
+
+
+def test_a_number_against_a_string_is_a_candidate_conflict(vocabularies):
+    store = vocabularies.reader().store
+    found = rows(store, f"""SELECT ?value ?graph ?signal WHERE {{ GRAPH <{merge.ALIGNMENT_GRAPH}> {{
+        ?c a <{alignment.VALUE_CONFLICT}> ; <{EKG}alignedEntity> <{PL}russia> ;
+           <{EKG}conflictProperty> <http://www.wikidata.org/prop/direct/P1082> ; <{EKG}signal> ?signal ;
+           <{EKG}conflictingValue> [ <http://www.w3.org/1999/02/22-rdf-syntax-ns#value> ?value ;
+                                     <{EKG}inGraph> ?graph ] }} }}""")
+    assert {(r["value"], r["graph"].rsplit("/", 1)[-1], r["signal"]) for r in found} == {
+        ("146000000", "wikidata-extract", "type-mismatch"), ("146000000", "identifier-vocabularies", "type-mismatch")}
+
+
+def test_freebase_mids_are_reached_through_dbpedia_and_removing_that_source_unlinks_them(built, settings, tmp_path):
+    ds = LocalDataset(tmp_path / "store")
+    dataset.sync(ds, settings.dist_dir)
+    merge.merge_file(ds, EXTERNAL / "dbpedia-freebase.ttl")
+    result = merge.merge_file(ds, EXTERNAL / "freebase.nt")
+    mid = "http://rdf.freebase.com/ns/m.0fictional1"
+    (link,) = [m for m in result.report.matched if m.theirs == mid]
+    assert (link.ours, link.signals[0], link.derived_from) == (P + "sergei-lavrov", "identifier:freebase",
+                                                              ("dbpedia-freebase",))
+    born = f"""ASK {{ GRAPH <{ALIGNED_BASE}freebase> {{ <{P}sergei-lavrov>
+        <http://rdf.freebase.com/ns/people.person.date_of_birth> ?d }} }}"""
+    assert ds.reader().query(born)
+    record, realigned = merge.remove_source(ds, "dbpedia-freebase")
+    assert realigned == ["freebase"], "the source whose link rested on the removed one is realigned"
+    assert not ds.reader().query(born)
+    assert not any(m.theirs == mid for m in alignment.stored_report(ds.reader()).matched)

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import __version__, loader, store
+from . import __version__, store
 from .config import PROJECT_BASE, SETTINGS, Settings
 from .dataset import DatasetError
 
@@ -58,7 +58,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     from rdflib import Graph
 
-    from . import validation
+    from . import loader, validation
 
     settings = _settings_from(args)
     data = Graph()

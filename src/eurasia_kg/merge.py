@@ -29,7 +29,7 @@ import pyoxigraph as ox
 
 from .config import ALIGNMENT_GRAPH, GRAPH_BASE, MERGE_METADATA_GRAPH, MERGED_BASE, SOURCE_BASE
 from .dataset import Dataset, DatasetError, Reader, Writer
-from .loader import DataFileError, format_of, jsonld_context_refusal, xml_declares_entities
+from .formats import DataFileError, format_of, jsonld_context_refusal, xml_declares_entities
 
 __all__ = ["MERGED_BASE", "MERGE_METADATA_GRAPH", "ALIGNMENT_GRAPH", "SOURCE_BASE", "MergeError", "SourceRecord",
            "MergeResult", "merge_file", "remove_source", "read_sources", "source_graph", "default_name"]
@@ -95,6 +95,34 @@ def check_name(name: str) -> str:
     if not NAME.match(name):
         raise MergeError(f"source name {name!r} must be lower-case letters, digits, '.', '_' or '-' (max 81)")
     return name
+
+
+class _Digest(threading.Thread):
+    """The SHA-256 of a file, computed in the background (or at once, when asked before it started)."""
+
+    def __init__(self, path: Path):
+        super().__init__(daemon=True, name="merge-sha256")
+        self.path, self.value, self.error = path, None, None
+
+    def run(self) -> None:
+        try:
+            self.value = sha256_of(self.path)
+        except OSError as exc:
+            self.error = exc
+
+    def result(self) -> str:
+        if self.value is None and self.error is None:
+            if self.is_alive():
+                self.join()
+            else:
+                self.run()
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+    def start(self) -> None:
+        if self.value is None and not self.is_alive():
+            super().start()
 
 
 def sha256_of(path: Path) -> str:
@@ -231,19 +259,26 @@ def merge_file(dataset: Dataset, path: Path, name: str | None = None, fmt_overri
     except DataFileError as exc:
         raise MergeError(str(exc)) from exc
     refuse_hostile(path, fmt, max_bytes)
-    digest = sha256_of(path)
-    unchanged = _already_there(read_sources(dataset.reader()), name, digest, path)
-    if unchanged is not None:
-        return unchanged
-    record = SourceRecord(name, source_graph(name), str(path.resolve()), digest, 0,
+    records = read_sources(dataset.reader())
+    # Merging the same file again must be cheap: with a source of that name, hash first. Otherwise the
+    # file is hashed while it loads (hashlib and the loader both let go of the GIL), and a twin under
+    # another name is caught after the load, before anything is published.
+    digest = _Digest(path)
+    if name in records:
+        unchanged = _already_there(records, name, digest.result(), path)
+        if unchanged is not None:
+            return unchanged
+    record = SourceRecord(name, source_graph(name), str(path.resolve()), "", 0,
                           dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat())
     messages: list[str] = []
     try:
         with dataset.transaction() as writer:
-            unchanged = _already_there(read_sources(writer), name, digest, path)  # another process, meanwhile
+            digest.start()
+            _load(writer, path, fmt, record.graph, progress)
+            record.sha256 = digest.result()
+            unchanged = _already_there(read_sources(writer), name, record.sha256, path)
             if unchanged is not None:
                 raise _Unchanged(unchanged)
-            _load(writer, path, fmt, record.graph, progress)
             record.triples = writer.count(record.graph)
             if record.triples == 0:
                 raise MergeError(f"{path}: refused: the file holds no triples")
@@ -369,9 +404,16 @@ def _focus_ntriples(store: Reader, graph: str) -> str:
     properties = " ".join(f"<{row[0].value}>" for row in store.select(
         f"SELECT DISTINCT ?p WHERE {{ GRAPH <{GRAPH_BASE}ontology> {{ ?p a ?kind "
         f"FILTER(STRSTARTS(STR(?p), \"{EKG}\") && ?kind IN (<{OWL}ObjectProperty>, <{OWL}DatatypeProperty>)) }} }}"))
+    classes = " ".join(f"<{row[0].value}>" for row in store.select(
+        f"SELECT DISTINCT ?c WHERE {{ GRAPH <{GRAPH_BASE}ontology> {{ ?c a <{OWL}Class> "
+        f"FILTER(STRSTARTS(STR(?c), \"{EKG}\")) }} }}"))
+    # With the ontology in the store, its classes are index lookups; without it (no build yet), a
+    # scan of the source's types for our namespace.
+    by_class = f"{{ VALUES ?t {{ {classes} }} ?s a ?t }}" if classes else \
+        f'{{ ?s a ?t FILTER(STRSTARTS(STR(?t), "{EKG}")) }}'
     by_property = f"UNION {{ VALUES ?q {{ {properties} }} ?s ?q ?x }}" if properties else ""
     result = store.query(f"""CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{
-        {{ SELECT DISTINCT ?s WHERE {{ {{ ?s a ?t FILTER(STRSTARTS(STR(?t), "{EKG}")) }} {by_property} }} }}
+        {{ SELECT DISTINCT ?s WHERE {{ {by_class} {by_property} }} }}
         ?s ?p ?o }} }}""")
     triples = list(result)
     return ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).decode() if triples else ""
