@@ -127,20 +127,36 @@ MIX = [
 ]
 
 
+def answer(url: str, query: str) -> bytes:
+    request = urllib.request.Request(url + "?" + urllib.parse.urlencode({"query": query}),
+                                     headers={"Accept": "application/sparql-results+json"})
+    with urllib.request.urlopen(request, timeout=300) as response:
+        if response.status != 200:
+            raise RuntimeError(f"{url}: {response.status}")
+        return response.read()
+
+
+def rows_of(body: bytes) -> list:
+    data = json.loads(body)
+    return sorted(json.dumps(b, sort_keys=True) for b in data["results"]["bindings"])
+
+
 def throughput(url: str, clients: int, seconds: float) -> float:
-    """Requests per second of the mix against a SPARQL endpoint, with ``clients`` concurrent clients."""
+    """Requests per second of the mix against a SPARQL endpoint, with ``clients`` concurrent clients;
+    every answer must be a 200 (an error stops the run)."""
     done = [0] * clients
+    errors: list[BaseException] = []
     stop = time.monotonic() + seconds
 
     def client(i: int) -> None:
         k = i
-        while time.monotonic() < stop:
-            query = urllib.parse.urlencode({"query": MIX[k % len(MIX)]})
-            request = urllib.request.Request(url + "?" + query, headers={"Accept": "application/sparql-results+json"})
-            with urllib.request.urlopen(request, timeout=120) as response:
-                response.read()
-            done[i] += 1
-            k += 1
+        try:
+            while time.monotonic() < stop:
+                answer(url, MIX[k % len(MIX)])
+                done[i] += 1
+                k += 1
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
 
     threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
     start = time.monotonic()
@@ -148,6 +164,8 @@ def throughput(url: str, clients: int, seconds: float) -> float:
         t.start()
     for t in threads:
         t.join()
+    if errors:
+        raise RuntimeError(f"{url}: {errors[0]!r}")
     return sum(done) / (time.monotonic() - start)
 
 
@@ -173,9 +191,13 @@ def remote_path(tmp: Path, store: Path, env: dict, seconds: float) -> dict:
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
             try:
                 wait_for(f"http://127.0.0.1:{ours_port}/sparql?query=ASK%7B%7D")
+                ours_url = f"http://127.0.0.1:{ours_port}/sparql"
+                for query in MIX:  # the same answers both ways, or the comparison means nothing
+                    if rows_of(answer(direct, query)) != rows_of(answer(ours_url, query)):
+                        raise RuntimeError(f"serve --store URL answers differently: {query}")
                 for clients in (1, 4):
                     d = throughput(direct, clients, seconds)
-                    o = throughput(f"http://127.0.0.1:{ours_port}/sparql", clients, seconds)
+                    o = throughput(ours_url, clients, seconds)
                     key = f"{'cached' if cache else 'uncached'}_c{clients}"
                     results[key] = {"direct_rps": d, "through_serve_rps": o, "ratio": o / d}
                     print(f"serve --store URL, {key}: {o:.1f} req/s vs direct {d:.1f} req/s = {o / d:.2f}x "

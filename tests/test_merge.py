@@ -657,3 +657,45 @@ def test_syncing_the_curated_graphs_replaces_only_them(built, settings, tmp_path
     fresh.bulk_load(path=str(settings.dist_dir / "eurasia-kg.nq"), format=ox.RdfFormat.N_QUADS)
     assert _normalised(curated_after) == _normalised(str(q) for q in fresh)
     assert not any("stale" in line for line in curated_after)
+
+
+KILL_IN_ALIGNMENT = textwrap.dedent("""
+    import sys, time
+    from pathlib import Path
+    from eurasia_kg import alignment, merge
+    from eurasia_kg.dataset import LocalDataset
+
+    real = alignment.align_source
+
+    def slow_align(writer, name, *args, **kwargs):
+        report = real(writer, name, *args, **kwargs)  # the alignment is written ...
+        print("aligned, not yet published", flush=True)
+        time.sleep(60)  # ... and the process is killed before the transaction ends
+        return report
+
+    alignment.align_source = slow_align
+    merge.merge_file(LocalDataset(Path(sys.argv[1])), Path(sys.argv[2]))
+    print("merged", flush=True)
+""")
+
+
+def test_a_kill_during_the_alignment_leaves_neither_the_source_nor_a_stale_alignment(built, settings, tmp_path):
+    """The alignment is part of the merge's transaction: killed after aligning but before publishing,
+    the store holds neither the source nor any of its links, and no stale alignment either."""
+    store_dir = tmp_path / "store"
+    dataset.sync(ds(store_dir), settings.dist_dir)
+    merge.merge_file(ds(store_dir), EXTERNAL / "wikidata-extract.ttl")
+    before = dump(store_dir)
+    child = subprocess.Popen([sys.executable, "-c", KILL_IN_ALIGNMENT, str(store_dir), str(EXTERNAL / "people.jsonld")],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = child.stdout.readline()
+        assert line.startswith("aligned, not yet published"), child.stderr.read()
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait(timeout=30)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert dump(store_dir) == before
+    assert merge.read_sources(ds(store_dir).reader()).keys() == {"wikidata-extract"}
