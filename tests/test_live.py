@@ -94,6 +94,8 @@ def live(built, settings, tmp_path):
         process.wait(timeout=30)
 
 
+@pytest.mark.xfail(strict=True, reason="issue 9 (open): the server re-encodes results through rdflib, which "
+                                       "rewrites a dateTime's 'Z' as '+00:00', so its answers differ from the CLI's")
 def test_merge_query_remove_query_network_with_a_server_running(live, capsys):
     base, common, _ = live
     before = answers_agree(base, capsys, common)
