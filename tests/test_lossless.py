@@ -93,7 +93,8 @@ def engine() -> ox.Store:
 def server(tmp_path_factory):
     dist = tmp_path_factory.mktemp("lossless-dist")
     (dist / "eurasia-kg.nq").write_bytes(ox.serialize(_quads(), format=ox.RdfFormat.N_QUADS))
-    with running_server(dist, "--workers", "1") as running:
+    # A store of its own: this dist/ holds only the result set, not the project's graph.
+    with running_server(dist, "--workers", "1", "--store", str(dist.parent / "lossless-store")) as running:
         yield running
 
 

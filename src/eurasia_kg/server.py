@@ -93,12 +93,15 @@ def _relay_signals_to_the_main_thread() -> None:
 
 def serve(settings: Settings) -> None:
     """Serve until stopped; PortBusy if the port is taken, KeyboardInterrupt on Ctrl-C (the CLI exits quietly)."""
-    if not (settings.dist_dir / "eurasia-kg.nq").is_file():
-        raise FileNotFoundError(f"{settings.dist_dir / 'eurasia-kg.nq'} does not exist; run 'eurasia-kg build' first")
+    from . import dataset
+
     if settings.http_server not in HTTP_SERVERS:
         raise ValueError(f"unknown HTTP server {settings.http_server!r}; choose one of {', '.join(HTTP_SERVERS)}")
     check_port(settings.host, settings.port)
     started = time.perf_counter()
+    # The one dataset, brought up to date with dist/; refused only if there is nothing at all to serve.
+    data = dataset.open_dataset(settings)
+    dataset.require_data(data, settings.dist_dir)
     {"granian": _granian, "gunicorn": _gunicorn, "waitress": _waitress}[settings.http_server](settings, started)
 
 

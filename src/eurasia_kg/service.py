@@ -11,9 +11,6 @@ keys) comes from ``data_version``.
 
 from __future__ import annotations
 
-import hashlib
-import json
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +19,7 @@ import pyoxigraph as ox
 
 from . import sparql, sparql_checks
 from .config import GRAPH_BASE, PREFIXES
+from .dataset.local import LocalDataset
 
 EKG = "https://w3id.org/eurasia-kg/ontology#"
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
@@ -56,44 +54,43 @@ class Answer:
 
 @dataclass(frozen=True)
 class DataSource:
-    """Where the data is: a remote endpoint (``store`` is a URL), the on-disk store (``store`` is a
-    directory), or the built dump in ``dist`` loaded into memory."""
+    """Where the data is: the one dataset (an embedded store directory, or the query URL of a remote
+    SPARQL endpoint, see eurasia_kg.dataset); ``engine="rdflib"`` answers from the built dump instead."""
 
     dist: Path
     store: str | None = None
     engine: str = "oxigraph"
     union_default_graph: bool = True
+    store_auth: str | None = None
 
     @property
     def dump(self) -> Path:
         return self.dist / DUMP
 
+    @property
+    def remote(self) -> bool:
+        return bool(self.store) and self.store.startswith(("http://", "https://"))
 
-def open_engine(source: DataSource) -> sparql.OxigraphEngine | sparql.RdflibEngine:
-    """The one place where an engine is made from the data source."""
-    if source.store and source.store.startswith(("http://", "https://")):
+
+def open_engine(source: DataSource) -> tuple[Any, LocalDataset | None]:
+    """The one place where an engine is made from the data source: the engine, and the embedded
+    dataset it reads (None for the others), which engine_for_call follows from generation to generation."""
+    if source.remote:
         from .remote import RemoteEngine
 
-        return RemoteEngine(source.store, union_default_graph=source.union_default_graph)
+        return RemoteEngine(source.store, auth=source.store_auth,
+                            union_default_graph=source.union_default_graph), None
     if source.engine == "rdflib":
-        return sparql.RdflibEngine.from_file(source.dump, source.union_default_graph)
+        return sparql.RdflibEngine.from_file(source.dump, source.union_default_graph), None
     if source.store:
-        return sparql.OxigraphEngine(ox.Store.read_only(source.store), source.union_default_graph)
-    return sparql.OxigraphEngine.from_file(source.dump, source.union_default_graph)
+        dataset = LocalDataset(Path(source.store))
+        return sparql.OxigraphEngine(dataset.reader().store, source.union_default_graph), dataset
+    return sparql.OxigraphEngine.from_file(source.dump, source.union_default_graph), None
 
 
-def data_version(source: DataSource) -> tuple[str, float]:
-    """The version of the data (part of every ETag and cache key) and when it last changed."""
-    state = source.dist / ".build-state.json"
-    dump = source.dump
-    if state.is_file():
-        version = json.loads(state.read_text()).get("fingerprint", "")
-    else:
-        version = hashlib.sha256(dump.read_bytes()).hexdigest() if dump.is_file() else "empty"
-    modified = dump.stat().st_mtime if dump.is_file() else time.time()
-    if source.store and not source.store.startswith(("http://", "https://")):
-        version += ":" + (source.store or "")
-    return version[:24], modified
+def data_version(dataset) -> str:
+    """The version of the data, part of every ETag and cache key: the store's published generation."""
+    return dataset.generation() if dataset is not None else ""
 
 
 def term_view(term) -> dict | None:
@@ -130,24 +127,33 @@ class KnowledgeService:
     max_query_length: int = 20000
     max_query_depth: int = 100
     service_allowlist: tuple[str, ...] = ()
-    user_data: bytes = b""  # what updates have written so far (a worker started later replays it)
     _engine: Any = field(default=None, repr=False)
+    _dataset: LocalDataset | None = field(default=None, repr=False)
     _checker: sparql_checks.Checker | None = field(default=None, repr=False)
 
     # The methods a worker runs on request; nothing else is reachable from the web process.
-    CALLS = frozenset({"query", "describe", "describe_rdf", "apply_update", "replace_user_data", "network",
-                       "warm_up"})
+    CALLS = frozenset({"query", "describe", "describe_rdf", "update_dataset", "network", "warm_up"})
 
     # --- The data -----------------------------------------------------------------------
 
     def engine_for_call(self):
-        """The engine for the next call, opened on first use (so that workers start at once).
-        A step that reopens the store when it has changed belongs here."""
+        """The engine for the next call: opened on first use (so that workers start at once), and
+        moved to the store's newest published generation (a stat when nothing moved)."""
         if self._engine is None:
-            self._engine = open_engine(self.source)
-            if self.user_data:
-                self._replace_user_data(self.user_data)
+            self._engine, self._dataset = open_engine(self.source)
+        elif self._dataset is not None:
+            store = self._dataset.reader().store
+            if store is not self._engine.store:
+                self._engine.store = store
         return self._engine
+
+    def refresh(self) -> None:
+        self.engine_for_call()
+
+    @property
+    def dataset(self) -> LocalDataset | None:
+        self.engine_for_call()
+        return self._dataset
 
     @property
     def engine(self):
@@ -198,62 +204,44 @@ class KnowledgeService:
 
     # --- SPARQL Update (user graphs only) ------------------------------------------------
 
-    def _store(self) -> ox.Store:
-        engine = self.engine_for_call()
-        if not isinstance(engine, sparql.OxigraphEngine) or self.source.store:
-            raise ServiceError("rejected", "SPARQL Update needs the oxigraph engine over the built dump")
-        return engine.store
+    def update_dataset(self, text: str, base_iri: str | None = None, using: list[str] | None = None,
+                       using_named: list[str] | None = None) -> None:
+        """Run an update on the store as one transaction, published for every reader; refused, with
+        nothing changed, if it would touch a curated graph. ``using`` and ``using_named`` are the
+        protocol's using-graph-uri and using-named-graph-uri."""
+        dataset = self.dataset
+        if dataset is None:
+            raise ServiceError("rejected", "SPARQL Update needs the embedded store")
+        try:
+            operations = self.checker.update(text, base_iri)
+            text = sparql_checks.with_update_dataset(text, operations, using or [], using_named or [])
+        except sparql.QueryRejected as exc:
+            raise ServiceError("rejected", str(exc)) from None
+
+        class _Refused(Exception):
+            pass
+
+        try:
+            with dataset.transaction() as writer:
+                before = self._curated(writer.store)
+                try:
+                    writer.store.update(text, prefixes=PREFIXES, base_iri=base_iri)
+                except (SyntaxError, OSError, ValueError, RuntimeError) as exc:
+                    raise ServiceError("rejected", str(exc)) from None
+                if self._curated(writer.store) != before:
+                    raise _Refused
+        except _Refused:
+            raise ServiceError("forbidden", "the update would change a curated graph (under "
+                               f"{GRAPH_BASE}); updates may only write other graphs. Nothing was changed.") from None
+        self.engine_for_call()
 
     @staticmethod
     def _is_curated(graph) -> bool:
         return isinstance(graph, ox.NamedNode) and graph.value.startswith(GRAPH_BASE)
 
     def _curated(self, store: ox.Store) -> set:
-        return {q for q in store if self._is_curated(q.graph_name)}
-
-    def apply_update(self, text: str, base_iri: str | None = None, using: list[str] | None = None,
-                     using_named: list[str] | None = None) -> bytes:
-        """Run an update; refuse it, unchanged, if it touches a curated graph. Returns the user data.
-
-        ``using`` and ``using_named`` are the protocol's using-graph-uri and using-named-graph-uri.
-        """
-        store = self._store()
-        try:
-            operations = self.checker.update(text, base_iri)
-            text = sparql_checks.with_update_dataset(text, operations, using or [], using_named or [])
-        except sparql.QueryRejected as exc:
-            raise ServiceError("rejected", str(exc)) from None
-        snapshot = store.dump(format=ox.RdfFormat.N_QUADS)
-        before = self._curated(store)
-        try:
-            store.update(text, prefixes=PREFIXES, base_iri=base_iri)
-        except SyntaxError as exc:
-            raise ServiceError("rejected", str(exc)) from None
-        except (OSError, ValueError, RuntimeError) as exc:
-            self._restore(store, snapshot)
-            raise ServiceError("rejected", str(exc)) from None
-        if self._curated(store) != before:
-            self._restore(store, snapshot)
-            raise ServiceError("forbidden", "the update would change a curated graph (under "
-                               f"{GRAPH_BASE}); updates may only write other graphs. Nothing was changed.")
-        self.user_data = ox.serialize([q for q in store if not self._is_curated(q.graph_name)],
-                                      format=ox.RdfFormat.N_QUADS)
-        return self.user_data
-
-    @staticmethod
-    def _restore(store: ox.Store, snapshot: bytes) -> None:
-        store.clear()
-        store.bulk_load(snapshot, format=ox.RdfFormat.N_QUADS)
-
-    def replace_user_data(self, nquads: bytes) -> None:
-        self.user_data = nquads
-        self._replace_user_data(nquads)
-
-    def _replace_user_data(self, nquads: bytes) -> None:
-        store = self._store()
-        for quad in [q for q in store if not self._is_curated(q.graph_name)]:
-            store.remove(quad)
-        store.bulk_load(nquads, format=ox.RdfFormat.N_QUADS)
+        return {q for g in store.named_graphs() if self._is_curated(g)
+                for q in store.quads_for_pattern(None, None, None, g)}
 
     # --- The network view ------------------------------------------------------------------
 

@@ -416,41 +416,6 @@ class WorkerPool:
             else:
                 self._state.slow.pop(client, None)
 
-    def broadcast_update(self, text: str, timeout: float, **kwargs: Any) -> None:
-        """Apply an update in one worker, then give its resulting user data to every other worker.
-
-        Every worker is taken first, so no query sees a half-applied update; workers started later
-        get the same user data when they start.
-        """
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while len(self._state.idle) < self._state.live or not self._state.idle:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise Busy("the workers stayed busy; try the update again later", 5)
-                self._cond.wait(remaining)
-            taken, self._state.idle = self._state.idle, []
-            self._state.busy += len(taken)
-        try:
-            user_data = self._call_on(taken[0], "apply_update", (text,), deadline, kwargs)
-            for worker in taken[1:]:
-                self._call_on(worker, "replace_user_data", (user_data,), deadline)
-            self.service_args = {**self.service_args, "user_data": user_data}
-        finally:
-            for worker in taken:
-                if worker.process.is_alive():
-                    self._release(worker)
-                else:
-                    self._lost(worker)
-
-    def _call_on(self, worker: _Worker, method: str, args: tuple, deadline: float,
-                 kwargs: dict[str, Any] | None = None) -> Any:
-        worker.conn.send((method, args, kwargs or {}))
-        if not worker.conn.poll(max(0.0, deadline - time.monotonic())):
-            worker.kill()
-            raise CallTimeout("the update ran too long and was stopped")
-        return _outcome(*worker.conn.recv())
-
     # --- State ------------------------------------------------------------------------------
 
     def live_workers(self) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -20,10 +21,12 @@ from flask_cors import CORS
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from .. import __version__, negotiation, service
+from .. import dataset as dataset_module
 from ..config import GRAPH_BASE, ID_BASE, Settings
+from ..dataset import Dataset
 from ..service import KnowledgeService, ServiceError
 from ..validation_service import ValidationService
-from ..workers import Busy, CallTimeout, PoolLimits, WorkerFailed, WorkerPool
+from ..workers import Busy, CallTimeout, PoolLimits, WorkerFailed, WorkerPool, quiet_thread
 from . import metrics
 from .front import AccessLog, BodyLimit, FrontCache, ResponseCache
 
@@ -33,7 +36,6 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline';
 CORS_ROUTES = [r"/sparql", r"/id/*", r"/download/*", r"/.well-known/*", r"/validate", r"/ontology*",
                r"/network/*"]
 STATUS = {"rejected": 400, "not-acceptable": 406, "not-found": 404, "forbidden": 403, "too-large": 413}
-VERSION_TTL = 1.0  # seconds between two looks at the data version
 
 
 @dataclass
@@ -44,21 +46,28 @@ class AppState:
     validator: WorkerPool
     cache: ResponseCache
     access_log: AccessLog
-    update_count: int = 0
+    dataset: Dataset | None = None
+    data_version: str = ""
+    last_modified: float = field(default_factory=time.time)
     lock: threading.Lock = field(default_factory=threading.Lock)
-    _version: tuple[float, str, float] = (0.0, "", 0.0)  # (looked at, version, last modified)
-
-    def _data_version(self) -> tuple[str, float]:
-        looked, version, modified = self._version
-        now = time.monotonic()
-        if now - looked > VERSION_TTL:
-            version, modified = service.data_version(self.source)
-            self._version = (now, version, modified)
-        return version, modified
 
     @property
     def etag_base(self) -> str:
-        return f"{self._data_version()[0]}:{self.update_count}"
+        return self.data_version
+
+    def observe(self) -> None:
+        """Notice a change of the store (a merge, a removal, a rebuild, an update) since the last
+        request: new ETags, and no cached answer from before it. A file read on the embedded store."""
+        if self.dataset is None or self.dataset.kind != "embedded":
+            return
+        self._moved_to(service.data_version(self.dataset))
+
+    def _moved_to(self, version: str) -> None:
+        if version != self.data_version:
+            with self.lock:
+                if version != self.data_version:
+                    self.cache.clear()
+                    self.data_version, self.last_modified = version, time.time()
 
     def etag_for(self, *parts: Any) -> str:
         digest = hashlib.sha256(json.dumps([self.etag_base, *parts], default=str).encode()).hexdigest()[:32]
@@ -66,7 +75,7 @@ class AppState:
 
     @property
     def last_modified_http(self) -> str:
-        return formatdate(self._data_version()[1], usegmt=True)
+        return formatdate(self.last_modified, usegmt=True)
 
     def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
         """A service call in a query worker, with the query timeout, on behalf of this request's client."""
@@ -74,9 +83,33 @@ class AppState:
                               **kwargs)
 
 
+def _watch(app_state: AppState, settings: Settings, interval: float = 1.0) -> None:
+    """Keep the store in step with dist/ while the server runs: a rebuild is synced into the store
+    (one transaction) and then seen by every worker, like a merge. For a remote store, also poll its
+    generation, which costs a query."""
+    log = logging.getLogger("eurasia_kg.server")
+    fingerprint = dataset_module.dist_fingerprint(settings.dist_dir)
+    while True:
+        time.sleep(interval)
+        try:
+            now = dataset_module.dist_fingerprint(settings.dist_dir)
+            if now is not None and now != fingerprint:
+                result = dataset_module.sync(app_state.dataset, settings.dist_dir)
+                if result.changed:
+                    log.info("the build in %s changed: synced %d curated graphs into the store",
+                             settings.dist_dir, result.graphs)
+                fingerprint = now
+            if app_state.dataset.kind != "embedded":
+                app_state._moved_to(service.data_version(app_state.dataset))
+            else:
+                app_state.observe()
+        except Exception:  # keep watching: a failed sync is retried on the next tick
+            log.exception("could not sync the store with %s", settings.dist_dir)
+
+
 def _data_source(settings: Settings) -> service.DataSource:
-    store = settings.remote_store or (str(settings.store_dir) if settings.store_dir.is_dir() else None)
-    return service.DataSource(settings.dist_dir, store, settings.engine, settings.union_default_graph)
+    return service.DataSource(settings.dist_dir, settings.remote_store or str(settings.store_dir), settings.engine,
+                              settings.union_default_graph, settings.store_auth)
 
 
 def _pools(settings: Settings, source: service.DataSource) -> tuple[WorkerPool, WorkerPool]:
@@ -104,13 +137,16 @@ def create_app(config: Settings | dict | None = None) -> Flask:
     app.config["SETTINGS"] = settings
     app.json.sort_keys = False
 
+    data = dataset_module.open_dataset(settings)  # the one dataset, synced with dist/ first
     source = _data_source(settings)
     pool, validator = _pools(settings, source)
     app_state = AppState(settings, source, pool, validator,
-                         ResponseCache(settings.cache_bytes, settings.cache_max_item_bytes), AccessLog())
+                         ResponseCache(settings.cache_bytes, settings.cache_max_item_bytes), AccessLog(), data,
+                         service.data_version(data))
     app.extensions["ekg"] = app_state
+    quiet_thread(_watch, "store-watch", app_state, settings)
     # Outermost first: the body limit, then the replay of cached answers, then Flask.
-    app.wsgi_app = BodyLimit(FrontCache(app.wsgi_app, app_state.cache, ("/sparql",), lambda: app_state.etag_base,
+    app.wsgi_app = BodyLimit(FrontCache(app.wsgi_app, app_state.cache, ("/sparql",), lambda: _version(app_state),
                                         lambda environ, status, size, started: _replayed(app, environ, status, size,
                                                                                          started)),
                              settings.max_body)
@@ -134,6 +170,7 @@ def create_app(config: Settings | dict | None = None) -> Flask:
     @app.before_request
     def _start_timer() -> None:
         g.started = time.perf_counter()
+        app_state.observe()
 
     @app.after_request
     def _headers(response: Response) -> Response:
@@ -154,6 +191,11 @@ def create_app(config: Settings | dict | None = None) -> Flask:
         return response
 
     return app
+
+
+def _version(app_state: AppState) -> str:
+    app_state.observe()
+    return app_state.etag_base
 
 
 def _replayed(app: Flask, environ: dict, status: str, size: int, started: float) -> None:

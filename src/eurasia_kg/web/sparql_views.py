@@ -264,12 +264,9 @@ def update() -> Response:
         return error(400, "default-graph-uri and named-graph-uri are query parameters; "
                      "an update takes using-graph-uri and using-named-graph-uri")
     app_state = state()
-    app_state.pool.broadcast_update(operation.update, timeout=app_state.settings.query_timeout,
-                                    base_iri=request.base_url, using=operation.using,
-                                    using_named=operation.using_named)
-    with app_state.lock:
-        app_state.update_count += 1
-    app_state.cache.clear()
+    app_state.call("update_dataset", operation.update, base_iri=_base_url(), using=operation.using,
+                   using_named=operation.using_named)
+    app_state.observe()  # the update is published: drop answers computed before it
     return Response(status=204)
 
 
