@@ -54,7 +54,7 @@ SELECT = f"""SELECT ?row ?value ?node WHERE {{
   ?row <{EX}value> ?value .
   OPTIONAL {{ ?row <{EX}node> ?node }}
 }} ORDER BY ?row"""
-CONSTRUCT = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
+CONSTRUCT = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{GRAPH}> {{ ?s ?p ?o }} }}"
 RESULT_FORMATS = {  # media type: (pyoxigraph's format, rdflib's name, SPARQLWrapper's return format)
     "application/sparql-results+json": (ox.QueryResultsFormat.JSON, "json", JSON),
     "application/sparql-results+xml": (ox.QueryResultsFormat.XML, "xml", XML),

@@ -38,7 +38,9 @@ def test_ctrl_c_stops_the_server_and_its_workers_cleanly(built, settings):
     assert "Traceback" not in output and "KeyboardInterrupt" not in output, output
 
 
-def test_a_missing_build_is_one_clear_line_and_exit_2(tmp_path):
-    done = subprocess.run(command(tmp_path / "no-dist", free_port()), capture_output=True, text=True, timeout=60)
+def test_nothing_to_serve_is_one_clear_line_and_exit_2(tmp_path):
+    """No build and an empty store."""
+    done = subprocess.run(command(tmp_path / "no-dist", free_port(), "--store", str(tmp_path / "empty-store")),
+                          capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert "eurasia-kg build" in done.stderr and "Traceback" not in done.stderr

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import os
 import socket
 import sys
 import time
@@ -91,6 +92,33 @@ def _relay_signals_to_the_main_thread() -> None:
     quiet_thread(relay, "signal-relay")
 
 
+def _prepare_dataset(settings: Settings, dataset) -> None:
+    """Bring the one dataset up to date with dist/, and refuse to serve one that holds nothing at all.
+
+    Done in a forked child: opening and writing a store starts RocksDB's and pyoxigraph's threads,
+    and the HTTP server then forks its worker from this process; a fork keeps no threads, so a store
+    touched here would hang for good in the worker the first time it needs them (a rebuild's sync)."""
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover (the child ends with os._exit)
+        os.close(read)
+        message = b""
+        try:
+            dataset.require_data(dataset.open_dataset(settings), settings.dist_dir)
+        except (dataset.DatasetError, FileNotFoundError) as exc:
+            message = str(exc).encode()
+        except BaseException as exc:
+            message = f"{type(exc).__name__}: {exc}".encode()
+        os.write(write, message)
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read, "rb") as answer:
+        message = answer.read()
+    os.waitpid(child, 0)
+    if message:
+        raise dataset.DatasetError(message.decode())
+
+
 def serve(settings: Settings) -> None:
     """Serve until stopped; PortBusy if the port is taken, KeyboardInterrupt on Ctrl-C (the CLI exits quietly)."""
     from . import dataset
@@ -99,9 +127,7 @@ def serve(settings: Settings) -> None:
         raise ValueError(f"unknown HTTP server {settings.http_server!r}; choose one of {', '.join(HTTP_SERVERS)}")
     check_port(settings.host, settings.port)
     started = time.perf_counter()
-    # The one dataset, brought up to date with dist/; refused only if there is nothing at all to serve.
-    data = dataset.open_dataset(settings)
-    dataset.require_data(data, settings.dist_dir)
+    _prepare_dataset(settings, dataset)
     {"granian": _granian, "gunicorn": _gunicorn, "waitress": _waitress}[settings.http_server](settings, started)
 
 

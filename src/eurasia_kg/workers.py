@@ -133,10 +133,11 @@ def _serve(conn: Connection, factory: Callable[..., Any], args: dict[str, Any], 
 
 def _worker_main(conn: Connection, factory: Callable[..., Any], args: dict[str, Any],
                  memory_limit: int | None, stack_bytes: int) -> None:
-    # Started from a thread that blocks them (quiet_thread): a worker must still stop on SIGTERM.
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
     # Ctrl-C in a terminal reaches the whole process group: the web process stops the workers.
+    # Ignored first, then unblocked (the fork server was started from a thread that blocks both,
+    # see quiet_thread), so that a Ctrl-C already pending is dropped; SIGTERM must still stop a worker.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
     _apply_memory_limit(memory_limit)
     from .sparql_checks import raise_recursion_limit
 
@@ -244,12 +245,15 @@ class WorkerPool:
                 parent.send(("warm_up", (), {}))
                 if not parent.poll(self.limits.start_timeout) or parent.recv()[0] != "ok":
                     raise WorkerFailed("a worker could not open the data")
-        except Exception:
+        except Exception as exc:
             if self._closed:  # the pool was closed while this worker started: nothing went wrong
                 with contextlib.suppress(NameError):
                     self._discard(worker)
                 return
-            log.exception("could not start a worker")
+            if isinstance(exc, EOFError | OSError):  # it died while starting (a signal, the machine's memory)
+                log.warning("a worker stopped while it started; another will be started")
+            else:
+                log.exception("could not start a worker")
             with self._cond:
                 self._state.live -= 1
                 self._cond.notify_all()
