@@ -100,7 +100,12 @@ class RdflibEngine:
     name = "rdflib"
 
     def __init__(self, dataset):
+        import rdflib.plugins.sparql
+
         self.dataset = dataset
+        # FROM <iri> must name a graph of the dataset, never make rdflib fetch the IRI from the web.
+        # rdflib reads this switch of its own when a query runs; this engine lives in a worker process.
+        rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS = False
 
     @classmethod
     def from_file(cls, path: Path, union_default_graph: bool = True) -> RdflibEngine:
@@ -123,11 +128,6 @@ class RdflibEngine:
             dataset = self._protocol_dataset(default_graphs or [], named_graphs or [])
         try:
             parsed = prepareQuery(prologue + query, base=base_iri)
-            # FROM <iri> must name a graph of the dataset, never make rdflib fetch the IRI from the web:
-            # SPARQL_LOAD_GRAPHS is rdflib's own switch, read when the query runs.
-            import rdflib.plugins.sparql
-
-            rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS = False
             result = dataset.query(parsed)
         except Exception as exc:  # rdflib raises pyparsing and assorted errors for bad queries
             raise QueryRejected(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from exc
