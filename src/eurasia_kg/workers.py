@@ -422,6 +422,10 @@ class WorkerPool:
 
     # --- State ------------------------------------------------------------------------------
 
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
     def live_workers(self) -> int:
         """Workers started and alive (busy or idle)."""
         with self._cond:

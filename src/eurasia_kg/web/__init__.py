@@ -89,7 +89,7 @@ def _watch(app_state: AppState, settings: Settings, interval: float = 1.0) -> No
     generation, which costs a query."""
     log = logging.getLogger("eurasia_kg.server")
     fingerprint = dataset_module.dist_fingerprint(settings.dist_dir)
-    while True:
+    while not app_state.pool.closed:  # an application closed (its pool closed) stops watching
         time.sleep(interval)
         try:
             now = dataset_module.dist_fingerprint(settings.dist_dir)
