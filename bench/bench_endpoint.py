@@ -7,8 +7,9 @@ On the built graph (dist/eurasia-kg.nq; run `eurasia-kg build` first) and the co
 (queries/*.rq, URL-encoded GETs asking for SPARQL JSON), it starts each server on a free port:
   * ours-nocache:  `eurasia-kg serve --cache-bytes 0` under granian (every request runs its query);
   * ours-cache:    `eurasia-kg serve` under granian, with its response cache (the repeated mix);
-  * ours-gunicorn, ours-waitress: ours-nocache under the other two HTTP servers (the comparison
-    that chose granian: docs/server.md);
+  * ours-gunicorn, ours-waitress: ours-nocache under the other two HTTP servers, and
+    ours-cache-gunicorn, ours-cache-waitress: ours-cache under them (the comparison that chose
+    granian: docs/server.md; the last two only with --only);
   * oxigraph-mem:  `oxigraph serve --union-default-graph` in memory (like our embedded store), the
     same N-Quads POSTed to its /store;
   * rdflib-endpoint: rdflib_endpoint.SparqlEndpoint over an rdflib Dataset(default_union=True) of
@@ -199,6 +200,10 @@ def servers(dist: Path, rdflib_workers: int, store: Path | None = None) -> list[
                ours + ["--cache-bytes", "0", "--http-server", "gunicorn"], "/sparql"),
         Server("ours-waitress", "eurasia-kg serve --cache-bytes 0 --http-server waitress",
                ours + ["--cache-bytes", "0", "--http-server", "waitress"], "/sparql"),
+        Server("ours-cache-gunicorn", "eurasia-kg serve --http-server gunicorn (default cache)",
+               ours + ["--http-server", "gunicorn"], "/sparql"),
+        Server("ours-cache-waitress", "eurasia-kg serve --http-server waitress (default cache)",
+               ours + ["--http-server", "waitress"], "/sparql"),
         Server("oxigraph-mem", "oxigraph serve --union-default-graph (in memory, N-Quads POSTed to /store)",
                [oxigraph, "serve", "--bind", "127.0.0.1:{port}", "--union-default-graph"], "/query", upload=nq),
         Server("rdflib-endpoint", f"rdflib-endpoint under uvicorn, {rdflib_workers} process(es)",
