@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import multiprocessing
 import os
 import shutil
 import tempfile
@@ -161,12 +160,16 @@ def build(settings: Settings, force: bool = False, log: Callable[[str], None] = 
     report.warnings += check_quotes(data, settings.source_texts_dir)
 
     stated = _union(g for item, g in parsed if item.graph != ONTOLOGY_GRAPH and not _is_interpretation(item.graph))
-    with timer.step("validate+reason"), _reasoner(settings.reason, ontology, stated, data, derived) as pending:
+    interpretations = _union(g for item, g in parsed if _is_interpretation(item.graph))
+    with timer.step("validate"):
         result = validation.validate(_union([data, derived]), shapes, ontology)
-        report.violations = result.violations
-        if not result.conforms:
-            raise BuildNotConforming(result)
-        from_stated, from_all = pending()
+    report.violations = result.violations
+    if not result.conforms:
+        raise BuildNotConforming(result)
+    with timer.step("reason"):
+        # One closure, extended by the interpretations: what rests on them goes to its own graph.
+        from_stated, from_all = (reasoning.infer_split(ontology, [stated, derived], interpretations)
+                                 if settings.reason else (Graph(), Graph()))
     inferred = _union([from_stated, derived])
     from_interpretations = Graph()
     for triple in from_all:
@@ -200,40 +203,8 @@ def build(settings: Settings, force: bool = False, log: Callable[[str], None] = 
     return report
 
 
-_FORK_INPUT: dict[str, tuple[Graph, ...]] = {}
-
-
 def _is_interpretation(graph: str) -> bool:
     return graph.rstrip("/").rsplit("/", 1)[-1] == INTERPRETATIONS_DIR
-
-
-def _reason_in_child(task: str) -> str:
-    return reasoning.infer(*_FORK_INPUT[task]).serialize(format="nt")
-
-
-@contextmanager
-def _reasoner(enabled: bool, ontology: Graph, stated: Graph, data: Graph,
-              derived: Graph) -> Iterator[Callable[[], tuple[Graph, Graph]]]:
-    """Reason twice, over what the sources state and over that plus interpretations, so that
-    entailments resting on an interpretation can be kept in their own graph. Both run in forked
-    processes while the parent validates (the steps are independent). Without fork, run here."""
-    global _FORK_INPUT
-    tasks = {"stated": (ontology, stated, derived), "all": (ontology, data, derived)}
-    if not enabled:
-        yield lambda: (Graph(), Graph())
-        return
-    if "fork" not in multiprocessing.get_all_start_methods():
-        yield lambda: (reasoning.infer(*tasks["stated"]), reasoning.infer(*tasks["all"]))
-        return
-    _FORK_INPUT = tasks
-    pool = multiprocessing.get_context("fork").Pool(2)
-    try:
-        pending = {name: pool.apply_async(_reason_in_child, (name,)) for name in tasks}
-        yield lambda: tuple(Graph().parse(data=pending[name].get(), format="nt") for name in ("stated", "all"))
-    finally:
-        _FORK_INPUT = {}
-        pool.terminate()
-        pool.join()
 
 
 def network_metrics(dataset: Dataset, settings: Settings, report: BuildReport, shapes: Graph,
