@@ -85,7 +85,12 @@ def cmd_query(args: argparse.Namespace) -> int:
     if (args.sparql is None) == (args.file is None):
         print("error: give a query, or -f FILE, but not both", file=sys.stderr)
         return EXIT_ERROR
-    text = args.sparql if args.sparql is not None else Path(args.file).read_text(encoding="utf-8")
+    try:
+        text = args.sparql if args.sparql is not None else Path(args.file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "it is not UTF-8 text"
+        print(f"error: cannot read the query file {args.file}: {reason.lower()}", file=sys.stderr)
+        return EXIT_ERROR
     try:
         kg = _open_store(settings)
         print(store.render(kg.query(text), args.format))
@@ -93,7 +98,10 @@ def cmd_query(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except store.QueryError as exc:
-        print(f"error: malformed or failing query: {exc}", file=sys.stderr)
+        from . import sparql_errors
+
+        problem = sparql_errors.explain(text, str(exc), source=args.file)
+        print(f"error: {problem or 'the query failed: ' + ' '.join(str(exc).split())}", file=sys.stderr)
         return EXIT_ERROR
     return EXIT_OK
 
