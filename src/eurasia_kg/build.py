@@ -18,11 +18,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pyoxigraph as ox
 from rdflib import Graph, Namespace
 
-from . import __version__, calendars, jsonld, loader, network, publish, quotes, reasoning, validation
+from . import __version__, loader
 from .config import (
     INFERRED_FROM_INTERPRETATIONS_GRAPH,
     INFERRED_GRAPH,
@@ -37,7 +37,11 @@ from .config import (
 EKG = Namespace(ONTOLOGY_NS)
 OA = Namespace("http://www.w3.org/ns/oa#")
 STATE_FILE = ".build-state.json"
-DUMPS = publish.DUMPS
+
+if TYPE_CHECKING:
+    import pyoxigraph as ox
+
+    from . import validation
 
 
 class BuildError(Exception):
@@ -126,6 +130,9 @@ def build(settings: Settings, force: bool = False, log: Callable[[str], None] = 
     if not force and is_up_to_date(settings, fingerprint):
         return BuildReport(changed=False, dist=settings.dist_dir, timings=timer.timings)
 
+    # Imported here, after the no-op check, so that a build with nothing to do starts fast.
+    from . import calendars, publish, reasoning, validation
+
     with timer.step("parse"):
         try:
             parsed = loader.load_files(files)
@@ -208,6 +215,10 @@ def _is_interpretation(graph: str) -> bool:
 def network_metrics(quads: list[ox.Quad], settings: Settings, report: BuildReport, shapes: Graph,
                     ontology: Graph) -> Graph:
     """The default network measures, with their PROV record, checked against the shapes."""
+    import pyoxigraph as ox
+
+    from . import network, validation
+
     queries_dir = settings.queries_dir / "network"
     if not queries_dir.is_dir():
         report.warnings.append(f"{queries_dir} not found; no network measures computed")
@@ -237,6 +248,8 @@ def _split(parsed: list[tuple[loader.DataFile, Graph]]) -> tuple[Graph, dict[str
 
 def check_quotes(data: Graph, texts_dir: Path) -> list[str]:
     """Quotes that do not occur in their source's text; a warning when the text is not at hand."""
+    from . import quotes
+
     problems: list[str] = []
     for source, filename in data.subject_objects(EKG.textFile):
         path = texts_dir / str(filename)
@@ -259,6 +272,8 @@ def check_quotes(data: Graph, texts_dir: Path) -> list[str]:
 def _write_dist(settings: Settings, graphs: dict[str, Graph], quads: list[ox.Quad], metadata: Graph, ontology: Graph,
                 result: validation.ValidationResult, report: BuildReport, fingerprint: str,
                 log: Callable[[str], None]) -> None:
+    from . import jsonld, publish
+
     target = settings.dist_dir
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".dist-", dir=target.parent))
