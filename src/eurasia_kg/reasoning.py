@@ -48,6 +48,39 @@ class _Semantics(owlrl.OWLRL_Semantics):
             super()._equality(triple, cycle_num)
 
 
+class _LeanSemantics(_Semantics):
+    """``_Semantics`` without rules scm-cls, scm-op and scm-dp, for ontologies without class
+    expressions (see ``_lean_enough``).
+
+    They give every class and property reflexive axioms and make every class a subclass of
+    owl:Thing, so that every individual is typed owl:Thing: noise (``is_noise``) that later cycles
+    walk through. Without class expressions (intersections, restrictions, keys…), no rule can use
+    an owl:Thing typing, so leaving them out changes nothing else (a test compares with owlrl).
+    """
+
+    DECLARATIONS = (OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty, RDF.Property)
+
+    def _schema_vocabulary(self, triple, cycle_num):
+        if not (triple[1] == RDF.type and triple[2] in self.DECLARATIONS):
+            super()._schema_vocabulary(triple, cycle_num)
+
+
+# Class expressions and axioms whose rules can use an owl:Thing typing or a reflexive axiom.
+CLASS_EXPRESSIONS = (OWL.intersectionOf, OWL.unionOf, OWL.complementOf, OWL.oneOf, OWL.someValuesFrom,
+                     OWL.allValuesFrom, OWL.hasValue, OWL.maxCardinality, OWL.maxQualifiedCardinality, OWL.hasKey,
+                     OWL.onClass, OWL.disjointUnionOf)
+
+
+def _lean_enough(graph: Graph) -> bool:
+    """Whether ``_LeanSemantics`` gives the same closure, noise aside: no class expression, and
+    owl:Thing (and owl:Nothing) in no axiom."""
+    if any((None, p, None) in graph for p in CLASS_EXPRESSIONS):
+        return False
+    return not any((thing, None, None) in graph or (None, p, thing) in graph
+                   for thing in (OWL.Thing, OWL.Nothing) for p in (RDFS.domain, RDFS.range, RDFS.subClassOf,
+                                                                   OWL.equivalentClass))
+
+
 def is_noise(s, p, o) -> bool:
     """Triples owlrl derives that say nothing about our data."""
     if isinstance(s, Literal):
@@ -58,7 +91,7 @@ def is_noise(s, p, o) -> bool:
         return True
     if p == RDF.type and o in TRIVIAL_TYPES:
         return True
-    if p == RDFS.subClassOf and o in (OWL.Thing, RDFS.Resource):
+    if p in (RDFS.subClassOf, RDFS.domain, RDFS.range) and o in (OWL.Thing, RDFS.Resource):
         return True
     # Literal-typing triples such as "x rdf:type rdfs:Literal" or datatype membership.
     return p == RDF.type and (isinstance(o, Literal) or (isinstance(o, URIRef) and str(o).startswith(str(XSD))))
@@ -102,7 +135,8 @@ def _working_graph() -> Graph:
 
 
 def _expand(graph: Graph) -> None:
-    owlrl.DeductiveClosure(_Semantics, axiomatic_triples=False, datatype_axioms=False).expand(graph)
+    semantics = _LeanSemantics if _lean_enough(graph) else _Semantics
+    owlrl.DeductiveClosure(semantics, axiomatic_triples=False, datatype_axioms=False).expand(graph)
 
 
 def _useful(triples: Iterable) -> Graph:
