@@ -103,13 +103,14 @@ def describe(graphs: dict[str, Graph], record: Graph, counts: dict[str, int]) ->
     g.add((ds, DCTERMS.conformsTo, URIRef(ONTOLOGY_IRI)))
     for source in sorted({s for graph in graphs.values() for s in graph.subjects(RDF.type, EKG.SourceDocument)}):
         g.add((ds, DCTERMS.source, source))
-    for name in (*graphs, METADATA_GRAPH):
-        if name != METADATA_GRAPH and not len(graphs[name]):
-            continue
-        subset = URIRef(name)
-        g.add((ds, VOID.subset, subset))
-        g.add((subset, RDF.type, VOID.Dataset))
-        g.add((subset, VOID.triples, Literal(0 if name == METADATA_GRAPH else len(graphs[name]))))
+    # Every named graph is a subset with its triple count, but the metadata graph, which does not
+    # describe itself (the dataset's count includes it).
+    for name, graph in graphs.items():
+        if len(graph):
+            subset = URIRef(name)
+            g.add((ds, VOID.subset, subset))
+            g.add((subset, RDF.type, VOID.Dataset))
+            g.add((subset, VOID.triples, Literal(len(graph))))
     for cls, count in sorted(counts.items()):
         part = URIRef(f"{DATASET_IRI}/class/{cls}")
         g.add((ds, VOID.classPartition, part))
@@ -147,10 +148,10 @@ class _Parts:
                        if dump.format != ox.RdfFormat.JSON_LD}
 
     @staticmethod
-    def _serialise(dump: Dump, quads: list, triples: list, prefixes: bool = True) -> bytes:
+    def _serialise(dump: Dump, quads: list, triples: list) -> bytes:
         items = quads if dump.keeps_graphs else triples
-        use = PREFIXES if prefixes and dump.format in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG) else None
-        return ox.serialize(items, format=dump.format, prefixes=use) if items else b""
+        prefixes = PREFIXES if dump.format in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG) else None
+        return ox.serialize(items, format=dump.format, prefixes=prefixes) if items else b""
 
     def files(self, metadata: Graph) -> dict[str, bytes]:
         meta_quads = ox_quads({METADATA_GRAPH: metadata})
@@ -176,7 +177,6 @@ def write(target: Path, graphs: dict[str, Graph], metadata: Graph,
     already at hand. Returns the size of every graph written."""
     parts = _Parts(graphs, quads if quads is not None else ox_quads(graphs))
     ds = URIRef(DATASET_IRI)
-    metadata.set((URIRef(METADATA_GRAPH), VOID.triples, Literal(len(metadata))))
     extra = sum(1 for triple in metadata if _ox(triple) not in parts.distinct)
     metadata.set((ds, VOID.triples, Literal(len(parts.distinct) + extra)))
     sizes = {name: 0 for name in DUMPS}
