@@ -102,7 +102,7 @@ def input_fingerprint(settings: Settings, files: list[loader.DataFile]) -> str:
     inputs += [(p, "shapes") for p in loader.rdf_files(settings.shapes_dir)]
     inputs += [(p, "network") for p in sorted((settings.queries_dir / "network").glob("*.rq"))]
     inputs += [(p, "metadata") for p in [settings.metadata_file] if p.is_file()]
-    inputs += [(p, "code") for p in sorted(Path(__file__).parent.glob("*.py"))]
+    inputs += [(p, "code") for p in sorted(Path(__file__).parent.rglob("*.py"))]
     for path, role in inputs:
         digest.update(f"{role}\0{path}\0".encode())
         digest.update(path.read_bytes())

@@ -1,28 +1,18 @@
-"""OWL 2 RL closure with owlrl, keeping only the inferences a researcher wants to query.
+"""Extending a closed graph by a few new triples without closing everything again.
 
-The build needs two sets of entailments: those of what the sources state, and those that hold only
-once the interpretations are added (kept in a graph of their own). ``infer_split`` computes the
-closure of the stated data once, then extends it by the interpretations, giving owlrl only the part
-of the closed graph that a rule could join with the new triples (see ``_neighbourhood``).
+``extend_locally`` gives owlrl only the part of the closed graph a rule could join with the new
+triples (see ``_Joins``); ``extend`` is the plain way, for when anything can be reached.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 
-import owlrl
-from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.namespace import OWL, RDF, RDFS, XSD
+from rdflib import BNode, Graph
+from rdflib.namespace import OWL, RDF, RDFS
 
-BUILTIN_NAMESPACES = (str(RDF), str(RDFS), str(OWL), str(XSD))
-TRIVIAL_TYPES = {OWL.Thing, RDFS.Resource, OWL.NamedIndividual}
-REFLEXIVE_NOISE = {OWL.sameAs, RDFS.subClassOf, RDFS.subPropertyOf, OWL.equivalentClass, OWL.equivalentProperty}
-# RDF and RDFS properties no OWL 2 RL rule gives a meaning to (without axiomatic triples, which the
-# build does not add): like any other property, they take part in inference only when an axiom
-# mentions them (a sub-property, a domain…).
-PLAIN_ANNOTATIONS = {RDFS.label, RDFS.comment, RDFS.seeAlso, RDFS.isDefinedBy, RDFS.member,
-                     RDF.subject, RDF.predicate, RDF.object, RDF.value}
+from .rules import expand, is_noise, working_graph
+
 # Classes whose instances are schema terms: a triple typing something with one of these is an axiom.
 META_CLASSES = {OWL.Class, RDFS.Class, RDFS.Datatype, OWL.Restriction, RDF.Property, OWL.ObjectProperty,
                 OWL.DatatypeProperty, OWL.AnnotationProperty, OWL.FunctionalProperty,
@@ -33,165 +23,12 @@ META_CLASSES = {OWL.Class, RDFS.Class, RDFS.Datatype, OWL.Restriction, RDF.Prope
 SCHEMA_PROPERTIES = {RDFS.subClassOf, RDFS.subPropertyOf, RDFS.domain, RDFS.range, RDF.first, RDF.rest}
 
 
-class _Semantics(owlrl.OWLRL_Semantics):
-    """owlrl's OWL 2 RL rules, without rule eq-ref.
-
-    eq-ref adds ``x owl:sameAs x`` for every term of every triple, in every cycle: on our data that is
-    a few thousand triples that every later cycle walks through again, and that ``is_noise`` drops at
-    the end. A reflexive owl:sameAs lets the other eq-* rules derive only what is already there, so
-    leaving it out changes nothing else (a test compares the result with plain owlrl's).
-    """
-
-    def _equality(self, triple, cycle_num):
-        _, p, o = triple
-        if p == OWL.sameAs or (p == RDF.type and o == OWL.AllDifferent):
-            super()._equality(triple, cycle_num)
-
-
-class _LeanSemantics(_Semantics):
-    """``_Semantics`` without rules scm-cls, scm-op and scm-dp, for ontologies without class
-    expressions (see ``_lean_enough``).
-
-    They give every class and property reflexive axioms and make every class a subclass of
-    owl:Thing, so that every individual is typed owl:Thing: noise (``is_noise``) that later cycles
-    walk through. Without class expressions (intersections, restrictions, keys…), no rule can use
-    an owl:Thing typing, so leaving them out changes nothing else (a test compares with owlrl).
-    """
-
-    DECLARATIONS = (OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty, RDF.Property)
-
-    def _schema_vocabulary(self, triple, cycle_num):
-        if not (triple[1] == RDF.type and triple[2] in self.DECLARATIONS):
-            super()._schema_vocabulary(triple, cycle_num)
-
-
-# Class expressions and axioms whose rules can use an owl:Thing typing or a reflexive axiom.
-CLASS_EXPRESSIONS = (OWL.intersectionOf, OWL.unionOf, OWL.complementOf, OWL.oneOf, OWL.someValuesFrom,
-                     OWL.allValuesFrom, OWL.hasValue, OWL.maxCardinality, OWL.maxQualifiedCardinality, OWL.hasKey,
-                     OWL.onClass, OWL.disjointUnionOf)
-
-
-def _lean_enough(graph: Graph) -> bool:
-    """Whether ``_LeanSemantics`` gives the same closure, noise aside: no class expression, and
-    owl:Thing (and owl:Nothing) in no axiom."""
-    if any((None, p, None) in graph for p in CLASS_EXPRESSIONS):
-        return False
-    return not any((thing, None, None) in graph or (None, p, thing) in graph
-                   for thing in (OWL.Thing, OWL.Nothing) for p in (RDFS.domain, RDFS.range, RDFS.subClassOf,
-                                                                   OWL.equivalentClass))
-
-
-def is_noise(s, p, o) -> bool:
-    """Triples owlrl derives that say nothing about our data."""
-    if isinstance(s, Literal):
-        return True
-    if isinstance(s, URIRef) and str(s).startswith(BUILTIN_NAMESPACES):
-        return True
-    if p in REFLEXIVE_NOISE and s == o:
-        return True
-    if p == RDF.type and o in TRIVIAL_TYPES:
-        return True
-    if p in (RDFS.subClassOf, RDFS.domain, RDFS.range) and o in (OWL.Thing, RDFS.Resource):
-        return True
-    # Literal-typing triples such as "x rdf:type rdfs:Literal" or datatype membership.
-    return p == RDF.type and (isinstance(o, Literal) or (isinstance(o, URIRef) and str(o).startswith(str(XSD))))
-
-
-def mentioned_terms(*graphs: Graph) -> set:
-    """Every IRI an axiom mentions, as subject or object (property characteristics, chains, ranges…)."""
-    return {t for graph in graphs for s, p, o in graph for t in (s, o)
-            if isinstance(t, URIRef) and p not in (RDFS.label, RDFS.comment)}
-
-
-def inert(triple, mentioned: set) -> bool:
-    """A triple no OWL 2 RL rule can use: its property is mentioned by no axiom, it is not RDF, RDFS
-    or OWL vocabulary with a meaning of its own, and (since there is no owl:sameAs) no equality rule
-    can rewrite it."""
-    _, p, _ = triple
-    return p != RDF.type and p not in mentioned and (p in PLAIN_ANNOTATIONS
-                                                     or not str(p).startswith(BUILTIN_NAMESPACES))
-
-
-def _has_equality(graphs: Iterable[Graph]) -> bool:
-    return any((None, OWL.sameAs, None) in g for g in graphs)
-
-
-def _closure_input(ontology: Graph, graphs: Iterable[Graph], mentioned: set, equality: bool) -> Graph:
-    """The triples a rule can use. With owl:sameAs about, any triple can be rewritten: keep them all."""
-    kept = _working_graph()
-    for graph in (ontology, *graphs):
-        for triple in graph:
-            unused = inert(triple, mentioned) or (
-                isinstance(triple[2], Literal) and triple[1] not in mentioned and graph is not ontology)
-            if equality or not unused:
-                kept.add(triple)
-    return kept
-
-
-def _working_graph() -> Graph:
-    """A graph for owlrl to work in: rdflib's store without named-graph bookkeeping, which owlrl
-    does not use (its lookups are about a fifth faster)."""
-    return Graph(store="SimpleMemory")
-
-
-def _expand(graph: Graph) -> None:
-    semantics = _LeanSemantics if _lean_enough(graph) else _Semantics
-    owlrl.DeductiveClosure(semantics, axiomatic_triples=False, datatype_axioms=False).expand(graph)
-
-
-def _useful(triples: Iterable) -> Graph:
-    """The triples worth publishing: no noise, no blank node as subject or object (owlrl's literal proxies)."""
-    useful = Graph()
-    for triple in triples:
-        if not is_noise(*triple) and not any(isinstance(t, BNode) for t in triple[::2]):
-            useful.add(triple)
-    return useful
-
-
-def infer(ontology: Graph, *graphs: Graph) -> Graph:
-    """The OWL 2 RL entailments of ``ontology`` and ``graphs``, minus what was asserted and the noise.
-
-    Triples that no rule can use (literal-valued labels and notes, quote selectors, date instants,
-    concept-scheme bookkeeping…) are left out of the closure: this cuts owlrl's work without changing
-    the result, which a test checks against the unfiltered closure of plain owlrl.
-    """
-    mentioned = mentioned_terms(ontology)
-    closure = _closure_input(ontology, graphs, mentioned, _has_equality((ontology, *graphs)))
-    asserted = set(closure)
-    _expand(closure)
-    return _useful(t for t in closure if t not in asserted)
-
-
-def infer_split(ontology: Graph, stated: Iterable[Graph], interpretations: Graph) -> tuple[Graph, Graph]:
-    """The entailments of ``ontology`` + ``stated``, and those that hold only with ``interpretations``.
-
-    Equal to ``infer(ontology, *stated)``, and to ``infer(ontology, *stated, interpretations)`` minus
-    that and minus the interpretations themselves (tests check both), at the cost of about one
-    closure instead of two: the closure of the stated data is computed once, then extended by the
-    interpretations (see ``_extend_locally``).
-    """
-    stated = tuple(stated)
-    mentioned = mentioned_terms(ontology)
-    equality = _has_equality((ontology, *stated, interpretations))
-    closure = _closure_input(ontology, stated, mentioned, equality)
-    asserted = set(closure)
-    _expand(closure)
-    from_stated = _useful(t for t in closure if t not in asserted)
-
-    extra = _closure_input(Graph(), [interpretations], mentioned, equality)
-    new = {t for t in extra if t not in closure}
-    # owl:sameAs can rewrite any triple, and a new axiom can apply to any of them: then extend it all.
-    whole = equality or any(_is_axiom(t) for t in new)
-    added = _extend(closure, new) if whole else _extend_locally(closure, new)
-    return from_stated, _useful(t for t in added if t not in asserted and t not in extra)
-
-
-def _extend(closed: Graph, new: set) -> set:
+def extend(closed: Graph, new: set) -> set:
     """The triples the closure of ``closed`` + ``new`` adds to ``closed`` (which is left as it was)."""
-    graph = _working_graph()
+    graph = working_graph()
     for triple in (*closed, *new):
         graph.add(triple)
-    _expand(graph)
+    expand(graph)
     return {t for t in graph if t not in closed}
 
 
@@ -278,8 +115,8 @@ class _Joins:
         return ends
 
 
-def _extend_locally(closed: Graph, new: set) -> set:
-    """``_extend``, running owlrl only on the part of ``closed`` a rule could combine with new triples.
+def extend_locally(closed: Graph, new: set) -> set:
+    """``extend``, running owlrl only on the part of ``closed`` a rule could combine with new triples.
 
     ``closed`` is closed under the rules, so a rule can derive something new only when one of its
     premises is new. Its other premises about individuals are facts joined to that one through a
@@ -287,12 +124,12 @@ def _extend_locally(closed: Graph, new: set) -> set:
     used. So owlrl gets the new triples, the facts they can meet and the axioms about their terms;
     when what it derives meets further facts or uses further terms, these are added and it runs
     again, until nothing more is reached. A derived owl:sameAs or axiom can reach any triple: then
-    the whole closure is extended instead (``_extend``).
+    the whole closure is extended instead (``extend``).
     """
     axioms = Graph()
     facts = []
     for triple in closed:
-        if _is_axiom(triple):
+        if is_axiom(triple):
             axioms.add(triple)
         else:
             facts.append(triple)
@@ -319,13 +156,13 @@ def _extend_locally(closed: Graph, new: set) -> set:
         reached = _neighbourhood(near, nodes, joins.depth)
         local |= reached
         local |= _axioms_about(about, terms | {term for t in reached for term in _terms(t)}, seen_terms)
-        graph = _working_graph()
+        graph = working_graph()
         for triple in (*local, *added):
             graph.add(triple)
-        _expand(graph)
+        expand(graph)
         derived = {t for t in graph if t not in closed and t not in local}
-        if any(_is_axiom(t) or (t[1] == OWL.sameAs and t[0] != t[2]) for t in derived if not is_noise(*t)):
-            return _extend(closed, new)
+        if any(is_axiom(t) or (t[1] == OWL.sameAs and t[0] != t[2]) for t in derived if not is_noise(*t)):
+            return extend(closed, new)
         # owlrl has run to a fixpoint on all that the derived triples can meet, unless they meet
         # individuals or use terms not looked at yet.
         added |= derived
@@ -387,7 +224,7 @@ def _terms(triple) -> tuple:
     return (o,) if p == RDF.type else (p,)
 
 
-def _is_axiom(triple) -> bool:
+def is_axiom(triple) -> bool:
     """A triple about classes, properties or lists (the schema), rather than about individuals."""
     _, p, o = triple
     if p == RDF.type:
