@@ -157,6 +157,10 @@ class WorkerPool:
     def idle_workers(self) -> int:
         return self._idle.qsize()
 
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
     def close(self) -> None:
         self._closed = True
         with self._lock:
