@@ -20,7 +20,8 @@ from .conftest import FIXTURES, ROOT
 G = "https://w3id.org/eurasia-kg/graph/"
 EXPECTED_GRAPHS = {G + "ontology", G + "shared", G + "sources/avim-2013-23",
                    G + "sources/avim-2013-23/interpretations", G + "inferred", G + "inferred-from-interpretations",
-                   G + "metadata", G + "metrics"}
+                   G + "metadata", G + "metrics", G + "background/nationality", G + "background/geography",
+                   G + "background/event-places", G + "background/organisations"}
 
 
 def test_build_conforms_and_reports_every_graph(built):
