@@ -705,7 +705,8 @@ def check_claim_modes(rows: list[Row]) -> None:
     assert (lukyanov["mode"], lukyanov["claimantLabel"], lukyanov["stance"]) == (
         "indirect speech", "Fyodor Lukyanov", "reported without comment")
     seems = one(rows, claim=ID + "claim/russia-good-feeling-about-iran")
-    assert (seems["mode"], seems["claimantLabel"], seems["stance"]) == ("hedge", "Mehdi Sanaei", "the author's own claim")
+    assert (seems["mode"], seems["claimantLabel"], seems["stance"]) == (
+        "hedge", "Mehdi Sanaei", "the author's own claim")
     passive = one(rows, claim=ID + "claim/economic-exchanges-a-bitter-reality")
     assert passive["claimantLabel"] is None and "passive" in passive["attribution"]
     assert Counter(col(rows, "stance")) == {"the author's own claim": 17, "reported without comment": 4}
@@ -734,8 +735,9 @@ def check_numbers_in_claims(rows: list[Row]) -> None:
 
 def check_collective_actors(rows: list[Row]) -> None:
     labels = set(col(rows, "actorLabel"))
-    assert {"Analysts of diplomatic issues and international relations", "Iranian producers at the Astrakhan exhibition",
-            "The Russians", "Other Western states", "Iran's foreign minister (unnamed, exchange of visits)",
+    assert {"Analysts of diplomatic issues and international relations",
+            "Iranian producers at the Astrakhan exhibition", "The Russians", "Other Western states",
+            "Iran's foreign minister (unnamed, exchange of visits)",
             "Russia's foreign minister (unnamed, exchange of visits)"} <= labels
     # Who the unnamed foreign ministers were is an interpretation; every other actor stays unidentified.
     identified = {r["actorLabel"]: r["identifiedAsLabel"] for r in rows if r["identifiedAsLabel"]}
@@ -822,7 +824,8 @@ EXPECTED: dict[str, Expect] = {
     "facts-without-quotes.rq": expect(0),
     "trade-volume-change.rq": expect(1, check=check_trade_change),
     "iranians-at-events-in-russia.rq": expect(4, "agentLabel", {
-        "Iranian producers at the Astrakhan exhibition", "Abdolreza Sheikholeslami", "Head of the National Iranian Oil Company (unnamed)",
+        "Iranian producers at the Astrakhan exhibition", "Abdolreza Sheikholeslami",
+        "Head of the National Iranian Oil Company (unnamed)",
         "Iran's deputy foreign minister (unnamed, Afghanistan talks in Moscow)"}, check_iranians_in_russia),
     "events-in-last-quarter-of-solar-hijri-1391.rq": expect(4, check=check_last_quarter),
     "events-in-order-without-dates.rq": expect(5, check=check_order),
