@@ -72,9 +72,9 @@ def test_malformed_query_exits_2_with_the_parser_message(capsys, built, settings
 
 
 def test_query_without_a_build_exits_2(capsys, tmp_path):
-    code, _, err = run(capsys, "query", ASK, "--dist", str(tmp_path / "none"))
+    code, _, err = run(capsys, "query", ASK, "--dist", str(tmp_path / "none"), "--store", str(tmp_path / "store"))
     assert code == 2
-    assert "run 'eurasia-kg build' first" in err
+    assert "is empty" in err and "run 'eurasia-kg build'" in err
 
 
 def test_stats_prints_counts(capsys, built, settings):
@@ -111,3 +111,13 @@ def test_settings_table_matches_the_settings_class():
     from eurasia_kg.config import Settings
     assert [s.name for s in SETTINGS] == [f.name for f in fields(Settings)]
     assert all(getattr(Settings(), s.name) == s.default for s in SETTINGS if s.name != "root")
+
+
+def test_output_cut_short_by_a_pager_ends_quietly(built, settings, tmp_path):
+    """`eurasia-kg query … | head -1`: the reader goes away after one line of a long answer (far more
+    than a pipe holds); no broken-pipe traceback."""
+    command = (f"{sys.executable} -m eurasia_kg.cli query 'SELECT ?s ?p ?o WHERE {{ ?s ?p ?o }}' --format csv "
+               f"--dist {settings.dist_dir} --store {tmp_path / 'store'} | head -1")
+    done = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=120)
+    assert done.stdout == "s,p,o\n"
+    assert "Traceback" not in done.stderr and "BrokenPipeError" not in done.stderr, done.stderr

@@ -187,16 +187,8 @@ def build(settings: Settings, force: bool = False, log: Callable[[str], None] = 
 
     with timer.step("write"):
         _write_dist(settings, dataset, ontology, result, report, fingerprint, log)
-    if settings.store_dir.is_dir():
-        with timer.step("store"):
-            from . import alignment, merge
-
-            # Only the curated graphs are replaced; merged sources stay as they are, and their
-            # alignment to our (possibly changed) entities is recomputed.
-            store = merge.open_store(settings.store_dir)
-            merge.sync_curated(store, settings.dist_dir)
-            if merge.read_sources(store):
-                alignment.align(store)
+    # The build writes dist/ and nothing else: the store picks the new build up when it is next
+    # opened (dataset.sync), by any command or by the running server.
     return report
 
 
