@@ -65,10 +65,35 @@ def test_query_from_file(capsys, built, settings, tmp_path):
         0, "name\nSergei Lavrov\n\n")
 
 
-def test_malformed_query_exits_2_with_the_parser_message(capsys, built, settings):
-    code, _, err = run(capsys, "query", "SELECT * WHERE { ?s ?p }", "--dist", str(settings.dist_dir))
-    assert code == 2
-    assert "error at 1:" in err
+def test_malformed_query_exits_2_with_line_column_and_hint(capsys, built, settings):
+    code, out, err = run(capsys, "query", "SELECT * WHERE { ?s ?p }", "--dist", str(settings.dist_dir))
+    assert (code, out) == (2, "")
+    assert err == ("error: syntax error at line 1, column 24: a triple pattern needs a subject, a predicate and an "
+                   "object: one is missing before this\n")
+    assert "expected one of" not in err
+
+
+def test_malformed_query_file_names_the_file(capsys, built, settings, tmp_path):
+    path = tmp_path / "visits.rq"
+    path.write_text("SELECT ?e WHERE {\n  ?e a ekg:Visit\n")
+    code, out, err = run(capsys, "query", "-f", str(path), "--dist", str(settings.dist_dir))
+    assert (code, out) == (2, "")
+    assert err == (f"error: syntax error in {path} at line 3, column 1: '{{' opened at line 1, column 17 is never "
+                   "closed: add '}'\n")
+
+
+def test_missing_query_file_is_one_line_and_exit_2(capsys, built, settings, tmp_path):
+    missing = tmp_path / "missing.rq"
+    code, out, err = run(capsys, "query", "-f", str(missing), "--dist", str(settings.dist_dir))
+    assert (code, out) == (2, "")
+    assert err == f"error: cannot read the query file {missing}: no such file or directory\n"
+
+
+def test_missing_query_file_from_the_shell_has_no_traceback(built, settings, tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "eurasia_kg.cli", "query", "-f", "missing.rq",
+                           "--dist", str(settings.dist_dir)], capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr == "error: cannot read the query file missing.rq: no such file or directory\n"
 
 
 def test_query_without_a_build_exits_2(capsys, tmp_path):

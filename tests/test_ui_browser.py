@@ -630,3 +630,51 @@ def test_script_literals_do_not_run_in_the_graph_view(xss_server, page, recorder
     assert not [u for u in recorder.requests if urlsplit(u).path.endswith("/x")]
     # As in the table, DOMPurify's inert parse of the raw values is reported as a 'script-src-attr' violation.
     assert_stayed_home(page, recorder, allowed_csp=("script-src-attr",))
+
+
+# --- syntax errors: the line, the column and a hint, beside (not under) the examples --------------------------
+
+def _painted_box(page, selector: str) -> dict:
+    """Where the text of an element is painted (its line boxes, not its own box, which overflow escapes)."""
+    return page.evaluate("""(selector) => {
+        const range = document.createRange();
+        range.selectNodeContents(document.querySelector(selector));
+        const r = range.getBoundingClientRect();
+        return {left: r.left, right: r.right, top: r.top, bottom: r.bottom};
+    }""", selector)
+
+
+def test_a_syntax_error_shows_line_column_and_hint_without_covering_the_examples(server, browser, recorder):
+    context = browser.new_context(viewport={"width": 1100, "height": 900})
+    context.route("**/*", recorder.route)
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    try:
+        open_ui(page, server)
+        type_query(page, "SELECT ?x WHERE { ?x foo:bar ?y }")
+        page.click(".yasqe_queryButton")
+        page.wait_for_selector(".yasr .errorResult pre")
+        message = page.inner_text(".yasr .errorResult pre").strip()
+        assert message == ("syntax error at line 1, column 22: the prefix 'foo:' is not declared: add "
+                           "'PREFIX foo: <namespace>' at the top, or use a pre-declared prefix such as ekg:, "
+                           "person:, orgid:, place:")
+        text = _painted_box(page, ".yasr .errorResult pre")
+        examples = page.evaluate("(() => { const r = document.querySelector('#examples').getBoundingClientRect();"
+                                 " return {left: r.left}; })()")
+        assert text["right"] <= examples["left"], (text, examples)
+        # The editor does not add its own tooltip of expected tokens.
+        assert page.locator(".yasqe .CodeMirror-gutters .parseErrorIcon").count() == 0
+    finally:
+        context.close()
+
+
+def test_a_syntax_errors_line_is_the_editors(server, page, recorder):
+    # Opened from a permalink, the text has no PREFIX line; the UI adds one when it sends the query.
+    query = "SELECT ?p WHERE {\n  ?p a ekg:Person\n"
+    open_ui(page, server, "/?" + urlencode({"query": query}))
+    assert editor_value(page) == query
+    page.click(".yasqe_queryButton")
+    page.wait_for_selector(".yasr .errorResult pre")
+    assert page.inner_text(".yasr .errorResult pre").strip() == (
+        "syntax error at line 3, column 1: '{' opened at line 1, column 17 is never closed: add '}'")
+    assert_stayed_home(page, recorder)

@@ -89,7 +89,12 @@ def cmd_query(args: argparse.Namespace) -> int:
     if (args.sparql is None) == (args.file is None):
         print("error: give a query, or -f FILE, but not both", file=sys.stderr)
         return EXIT_ERROR
-    text = args.sparql if args.sparql is not None else Path(args.file).read_text(encoding="utf-8")
+    try:
+        text = args.sparql if args.sparql is not None else Path(args.file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "it is not UTF-8 text"
+        print(f"error: cannot read the query file {args.file}: {reason.lower()}", file=sys.stderr)
+        return EXIT_ERROR
     try:
         kg = _open_store(settings)
         print(store.render(kg.query(text), args.format))
@@ -97,7 +102,10 @@ def cmd_query(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except store.QueryError as exc:
-        print(f"error: malformed or failing query: {exc}", file=sys.stderr)
+        from . import sparql_errors
+
+        problem = sparql_errors.explain(text, str(exc), source=args.file)
+        print(f"error: {problem or 'the query failed: ' + ' '.join(str(exc).split())}", file=sys.stderr)
         return EXIT_ERROR
     return EXIT_OK
 
@@ -236,6 +244,52 @@ def _store_command(name: str):
     return run
 
 
+def cmd_source(args: argparse.Namespace) -> int:
+    """Adding a source (docs/adding-a-source.md); the work is in ``authoring``."""
+    from . import authoring
+
+    settings = _settings_from(args)
+    if args.id_option and args.source_id and args.id_option != args.source_id:
+        print("error: give the source id once (ID or --id ID)", file=sys.stderr)
+        return EXIT_ERROR
+    args.source_id = args.source_id or args.id_option
+    if not args.source_id:
+        print(f"error: 'source {args.action}' needs the source id (ID or --id ID)", file=sys.stderr)
+        return EXIT_ERROR
+    try:
+        if args.action == "new":
+            missing = [f"--{name}" for name in ("text", "title", "author", "publisher", "issued")
+                       if getattr(args, name) is None]
+            if missing:
+                raise authoring.AuthoringError(f"'source new' needs {', '.join(missing)}")
+            record = authoring.Record(args.source_id, args.title, args.author, args.publisher, args.issued,
+                                      args.url, args.language, args.citation)
+            target = authoring.new_source(settings, record, Path(args.text))
+            print(f"created {target} (source.ttl, quotes.ttl, interpretations/); the text is "
+                  f"{settings.source_texts_dir / (args.source_id + (Path(args.text).suffix or '.txt'))}")
+            return EXIT_OK
+        if args.action == "context":
+            fill = authoring.fill_contexts if args.fill else authoring.check_contexts
+            checks = fill(settings, args.source_id, args.width)
+            for check in checks:
+                if check.status != "ok":
+                    print(f"{check.status:10} {check.quote}  ({check.path.name})")
+            counts = {s: sum(c.status == s for c in checks) for s in ("ok", "filled", "missing", "different",
+                                                                       "not found")}
+            print(", ".join(f"{n} {s}" for s, n in counts.items() if n) or "no quotes")
+            if counts["not found"]:
+                return EXIT_ERROR
+            return EXIT_NONCONFORMING if counts["missing"] or counts["different"] else EXIT_OK
+        coverage = authoring.uncovered_sentences(settings, args.source_id)
+        for number, sentence in coverage.uncovered:
+            print(f"{number:4}  {sentence}")
+        print(f"{len(coverage.uncovered)} of {len(coverage.sentences)} sentences have no quote")
+        return EXIT_OK
+    except authoring.AuthoringError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+
+
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="eurasia-kg", description=__doc__)
     main.add_argument("--version", action="version", version=f"eurasia-kg {__version__}")
@@ -319,6 +373,26 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--auth", help="user:password (HTTP Basic) or bearer:TOKEN")
     _add_settings(p, "merge", "store")
     p.set_defaults(func=_store_command("cmd_push"))
+
+    p = sub.add_parser("source", help="add a source: lay out its directory, fill in its quotes' context, "
+                                      "list what no quote covers (docs/adding-a-source.md)")
+    p.add_argument("action", choices=("new", "context", "uncovered"),
+                   help="new: lay out graphs/sources/ID with its record; context: check (or --fill) every "
+                        "quote's oa:prefix and oa:suffix from the text; uncovered: the sentences no quote covers")
+    p.add_argument("source_id", metavar="ID", nargs="?", help="the source id, such as avim-2013-23")
+    p.add_argument("--id", dest="id_option", metavar="ID", help="the source id (same as the positional ID)")
+    p.add_argument("--text", help="new: the source's text (UTF-8), copied into the source texts directory")
+    p.add_argument("--title", help="new: the title")
+    p.add_argument("--author", help="new: the author's name")
+    p.add_argument("--publisher", help="new: the publisher's name")
+    p.add_argument("--issued", help="new: the date of publication, YYYY-MM-DD")
+    p.add_argument("--url", help="new: where the source is published")
+    p.add_argument("--language", default="en", help="new: the language of the text (default en)")
+    p.add_argument("--citation", help="new: the citation (default: made from the other fields)")
+    p.add_argument("--fill", action="store_true", help="context: write the prefix and suffix into the files")
+    p.add_argument("--width", type=int, default=32, help="context: characters of context on each side (32)")
+    _add_settings(p, "build")
+    p.set_defaults(func=cmd_source)
 
     p = sub.add_parser("store", help="where the one dataset lives: path, status, or reset (start over)")
     p.add_argument("action", choices=("path", "status", "reset"))

@@ -112,7 +112,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("source_texts", None, "path", "build",
             "Directory of source texts, for checking quotes (default: ROOT/../shared/sources)."),
     Setting("reason", True, "bool", "build", "Run the OWL 2 RL reasoner and write the inferred graph."),
-    Setting("pylode", True, "bool", "build", "Write the HTML documentation of the ontology with pyLODE."),
+    Setting("pylode", False, "bool", "build",
+            "Also write pyLODE's HTML documentation of the ontology to dist/ontology.html (the server renders "
+            "its own /ontology page)."),
     Setting("host", "127.0.0.1", "str", "serve", "Address the server listens on."),
     Setting("port", 8000, "int", "serve", "Port the server listens on."),
     Setting("engine", "oxigraph", "str", "serve", "Query engine: oxigraph (embedded pyoxigraph) or rdflib."),
@@ -167,7 +169,7 @@ class Settings:
     extra_graph_roots: tuple[Path, ...] = ()
     source_texts: Path | None = None
     reason: bool = True
-    pylode: bool = True
+    pylode: bool = False
     host: str = "127.0.0.1"
     port: int = 8000
     engine: str = "oxigraph"
@@ -227,6 +229,11 @@ class Settings:
     @property
     def queries_dir(self) -> Path:
         return self.root / "queries"
+
+    @property
+    def metadata_file(self) -> Path:
+        """The dataset's own record (title, licence, publisher…), for its VoID and DCAT description."""
+        return self.root / "metadata" / "dataset.ttl"
 
     @property
     def source_texts_dir(self) -> Path:

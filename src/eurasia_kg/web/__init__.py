@@ -86,10 +86,11 @@ class AppState:
 def _watch(app_state: AppState, settings: Settings, interval: float = 1.0) -> None:
     """Keep the store in step with dist/ while the server runs: a rebuild is synced into the store
     (one transaction) and then seen by every worker, like a merge. For a remote store, also poll its
-    generation, which costs a query."""
+    generation, which costs a query. Stops when the app's workers are closed."""
     log = logging.getLogger("eurasia_kg.server")
     fingerprint = dataset_module.dist_fingerprint(settings.dist_dir)
-    while not app_state.pool.closed:  # an application closed (its pool closed) stops watching
+    failing = ""
+    while not app_state.pool.closed:
         time.sleep(interval)
         try:
             now = dataset_module.dist_fingerprint(settings.dist_dir)
@@ -103,8 +104,11 @@ def _watch(app_state: AppState, settings: Settings, interval: float = 1.0) -> No
                 app_state._moved_to(service.data_version(app_state.dataset))
             else:
                 app_state.observe()
-        except Exception:  # keep watching: a failed sync is retried on the next tick
-            log.exception("could not sync the store with %s", settings.dist_dir)
+            failing = ""
+        except Exception as exc:  # keep watching: retried on the next tick; said once, not every second
+            if str(exc) != failing:
+                failing = str(exc)
+                log.warning("could not bring the server up to date with the store (%s); retrying", exc)
 
 
 def _data_source(settings: Settings) -> service.DataSource:
