@@ -50,6 +50,7 @@ class AppState:
     data_version: str = ""
     last_modified: float = field(default_factory=time.time)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    _ontology: tuple[int, Any] | None = None
 
     @property
     def etag_base(self) -> str:
@@ -76,6 +77,24 @@ class AppState:
     @property
     def last_modified_http(self) -> str:
         return formatdate(self.last_modified, usegmt=True)
+
+    @property
+    def ontology(self):
+        """The ontology as an rdflib Graph (for the /ontology page): the built ontology.ttl, else the
+        ontology/ files; read on first use, and again when the build changes it."""
+        built = self.settings.dist_dir / "ontology.ttl"
+        stamp = built.stat().st_mtime_ns if built.is_file() else 0
+        cached = self._ontology
+        if cached is None or cached[0] != stamp:
+            from rdflib import Graph
+
+            from .. import loader
+
+            graph = Graph()
+            for path in [built] if built.is_file() else loader.rdf_files(self.settings.ontology_dir):
+                loader.parse_into(graph, path)
+            self._ontology = cached = (stamp, graph)
+        return cached[1]
 
     def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
         """A service call in a query worker, with the query timeout, on behalf of this request's client."""
