@@ -204,6 +204,7 @@ def test_export_round_trips(article, fmt, tmp_path):
         back = nx.read_gexf(tmp_path / "network.gexf")
     elif fmt == "graphml":
         back = nx.read_graphml(tmp_path / "network.graphml")
+        back = nx.relabel_nodes(back, {n: d["iri"] for n, d in back.nodes(data=True)})  # ids are n0, n1, …
     elif fmt == "cytoscape":
         back = nx.cytoscape_graph(json.loads(data))
     elif fmt == "json":
