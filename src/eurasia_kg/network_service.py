@@ -20,13 +20,17 @@ from typing import Any
 import networkx as nx
 
 from . import network as N
-from . import sparql
 from .service import ServiceError
 
 # Parameters of /network/graph.json and /network/export.* (neighbourhood.json adds node and radius).
-FILTER_PARAMS = ("edges", "from", "to", "iranian-year", "unnamed", "institutions", "interpretations", "weight")
+FILTER_PARAMS = ("edges", "from", "to", "iranian-year", "unnamed", "institutions", "interpretations", "weight",
+                 "sources")
 GRAPH_PARAMS = (*FILTER_PARAMS, "measure")
 NEIGHBOURHOOD_PARAMS = (*GRAPH_PARAMS, "node", "radius")
+TIMELINE_PARAMS = (*GRAPH_PARAMS, "period")
+PERSON_TIMELINE_PARAMS = (*TIMELINE_PARAMS, "node", "format")
+DEFAULT_PERIOD = "year"
+PLOT_MEDIA_TYPES = {"png": "image/png", "svg": "image/svg+xml"}
 DEFAULT_MEASURE = "degree"
 TRUE = ("1", "true", "yes", "on")
 FALSE = ("0", "false", "no", "off")
@@ -55,6 +59,17 @@ def network_export(service: Any, params: dict) -> dict:
 def neighbourhood_json(service: Any, params: dict) -> dict:
     """A person's neighbourhood: the people within ``radius`` links (default 1), and the links among them."""
     return _rejecting(_neighbourhood_json, service, params)
+
+
+def network_timeline(service: Any, params: dict) -> dict:
+    """The network window by window (``period``: month, quarter, year, iranian-year): in each window, the
+    nodes with their value of ``measure`` and the edges with the events of that window."""
+    return _rejecting(_network_timeline, service, params)
+
+
+def person_timeline(service: Any, params: dict) -> dict:
+    """A figure of one node's ``measure`` in each window of ``period``: {"body", "media_type"} (PNG or SVG)."""
+    return _rejecting(_person_timeline, service, params)
 
 
 def _rejecting(function, service: Any, params: dict):
@@ -116,7 +131,8 @@ def options_from(params: dict) -> N.Options:
                      include_unnamed=_flag(params, "unnamed", True),
                      include_institutions=_flag(params, "institutions", False),
                      include_interpretations=_flag(params, "interpretations", False),
-                     weight=params.get("weight") or "events")
+                     weight=params.get("weight") or "events",
+                     sources=N.parse_sources(params.get("sources")))
 
 
 def measure_from(params: dict) -> str:
@@ -125,21 +141,6 @@ def measure_from(params: dict) -> str:
 
 
 # --- The store ------------------------------------------------------------------------------
-
-def engine_select(engine: Any) -> N.Select:
-    """``network.Select`` over the service's engine: pyoxigraph directly, or rdflib through ``engine.run``."""
-    if isinstance(engine, sparql.OxigraphEngine):
-        return N.store_select(engine.store)
-    everything: list[str] = []
-
-    def select(query: str, graphs: list[str] | None) -> tuple[list[str], list[list]]:
-        if graphs is None and not everything and "GRAPH ?g" not in query:
-            everything.extend(N.graph_names(select))
-        outcome = engine.run(query, 10**9, graphs if graphs is not None else (everything or None))
-        return outcome.variables, [[N._value(term) for term in row] for row in outcome.rows]
-
-    return select
-
 
 @lru_cache(maxsize=8)
 def _queries(directory: str) -> dict[str, str]:
@@ -152,7 +153,7 @@ def _queries(directory: str) -> dict[str, str]:
 def build(service: Any, params: dict) -> N.Network:
     options = options_from(params)
     queries_dir = params.get("queries_dir") or str(Path(__file__).resolve().parents[2] / "queries" / "network")
-    return N.build_network(engine_select(service.engine), _queries(str(queries_dir)), options)
+    return N.build_network(N.engine_select(service.engine), _queries(str(queries_dir)), options)
 
 
 # --- Answers --------------------------------------------------------------------------------
@@ -171,15 +172,19 @@ def _graph_answer(network: N.Network, graph: nx.Graph, measure: str, values: dic
                    "start": network.events.get(e, {}).get("start"), "end": network.events.get(e, {}).get("end"),
                    "wording": network.events.get(e, {}).get("wording"),
                    "date_interpreted": bool(network.events.get(e, {}).get("date_interpreted", False)),
-                   "quotes": list(network.events.get(e, {}).get("quotes", []))} for e in data["events"]]
+                   "quotes": list(network.events.get(e, {}).get("quotes", [])),
+                   "code": network.events.get(e, {}).get("code"),
+                   "graphs": list(network.events.get(e, {}).get("graphs", []))} for e in data["events"]]
         edges.append({"id": f"{source} {target}", "source": source, "target": target, "kinds": list(data["kinds"]),
-                      "weight": float(data["weight"]), "events": events})
+                      "weight": float(data["weight"]), "sources": list(data.get("sources", [])),
+                      "codes": list(data.get("codes", [])), "events": events})
     window = options.window
     return {
         "measure": measure,
         "options": {"edges": list(options.kinds), "unnamed": options.include_unnamed,
                     "institutions": options.include_institutions,
                     "interpretations": options.include_interpretations, "weight": options.weight,
+                    "sources": None if options.sources is None else list(options.sources),
                     "window": None if window is None else {"start": _iso(window.start), "end": _iso(window.end),
                                                            "label": window.label}},
         "nodes": nodes,
@@ -233,4 +238,47 @@ def _neighbourhood_json(service: Any, params: dict) -> dict:
     return answer
 
 
-__all__ = ["network_json", "network_export", "neighbourhood_json", "options_from", "engine_select"]
+def period_from(params: dict) -> str:
+    return N.check_period((params.get("period") or DEFAULT_PERIOD).strip())
+
+
+def _network_timeline(service: Any, params: dict) -> dict:
+    check_params(params, TIMELINE_PARAMS)
+    measure = measure_from(params)
+    period = period_from(params)
+    network = build(service, params)
+    timeline = N.measures_by_period(network, period, [measure])
+    windows = []
+    for part in timeline.windows:
+        values = part.results[measure]
+        windows.append({
+            "label": part.window.label, "start": part.window.start.isoformat(), "end": part.window.end.isoformat(),
+            "nodes": {node: float(values.get(node, 0) or 0) for node in sorted(part.network.graph)},
+            "edges": [{"id": " ".join(sorted((a, b))), "weight": float(d["weight"]), "events": list(d["events"])}
+                      for a, b, d in sorted(part.network.graph.edges(data=True), key=lambda e: sorted(e[:2]))],
+        })
+    return {"period": period, "measure": measure, "windows": windows, "uncounted": timeline.uncounted}
+
+
+def _person_timeline(service: Any, params: dict) -> dict:
+    import io
+
+    check_params(params, PERSON_TIMELINE_PARAMS)
+    node = (params.get("node") or "").strip()
+    if not node:
+        raise N.NetworkError("give the node: node=<IRI of a person>")
+    fmt = (params.get("format") or "svg").strip()
+    if fmt not in PLOT_MEDIA_TYPES:
+        raise N.NetworkError(f"unknown figure format {fmt!r}; accepted: {', '.join(PLOT_MEDIA_TYPES)}")
+    measure = measure_from(params)
+    period = period_from(params)
+    network = build(service, params)
+    label = network.graph.nodes[node].get("label", node) if node in network.graph else node
+    timeline = N.measures_by_period(network, period, [measure])
+    buffer = io.BytesIO()
+    N.plot_timeline(N.node_series(timeline, node, measure), label, measure, period, buffer, fmt)
+    return {"body": buffer.getvalue(), "media_type": PLOT_MEDIA_TYPES[fmt]}
+
+
+__all__ = ["network_json", "network_export", "neighbourhood_json", "network_timeline", "person_timeline",
+           "options_from"]

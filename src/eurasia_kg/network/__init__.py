@@ -57,7 +57,8 @@ from .timeline import Timeline, measures_by_period, measures_table, node_series,
 
 __all__ = [
     "ALGORITHMS", "ARTICLE_KINDS", "EDGE_KINDS", "EVENT_DATA_KIND", "EXACT_LIMIT", "EXPORT_FORMATS",
-    "INSTITUTION_KIND", "LOUVAIN_SEED", "Timeline", "node_series", "MEASURES", "MEASURE_CONCEPTS", "PERIODS", "Network", "NetworkError",
+    "INSTITUTION_KIND", "LOUVAIN_SEED", "Timeline", "node_series",
+    "MEASURES", "MEASURE_CONCEPTS", "PERIODS", "Network", "NetworkError",
     "Options", "Select", "Window", "analysis_slug", "build_network", "check_kinds", "check_measures",
     "check_period", "compute_measures", "dataset", "endpoint_select", "engine_select", "export", "flat_copy",
     "graph_names", "load_queries", "make_window", "measures_by_period", "measures_table", "merged_sources",

@@ -11,7 +11,8 @@ to 1e-9 on small graphs, connected and not):
 
 - betweenness: normalised as networkx (``2 / ((n-1)(n-2))`` for undirected graphs), unweighted. Above
   ``EXACT_LIMIT`` nodes it is estimated from ``k`` sources drawn as networkx draws them
-  (``random.Random(seed).sample(list(graph), k)``) and scaled by ``n / k``, as networkx's ``k=``.
+  (``random.Random(seed).sample(list(graph), k)``) and scaled as networkx 3.5+ scales ``k=``
+  (by the ``k(n-2)`` pairs a node can lie between, ``(k-1)(n-2)`` for a sampled source).
 - closeness: networkx's, with the Wasserman–Faust correction on disconnected graphs
   (``(r-1)/sum_of_distances * (r-1)/(n-1)``, r the size of the node's component); igraph leaves out
   the second factor, so it is applied here; isolated nodes get 0 (igraph gives NaN). Above
@@ -100,13 +101,16 @@ def betweenness(ig: Indexed, k: int | None = None, seed: int = LOUVAIN_SEED) -> 
     if k is None or k >= n:
         raw = ig.graph.betweenness(directed=False)
         scale = 2 / ((n - 1) * (n - 2))
-    else:
-        sources = _sample(list(range(n)), k, seed)
-        # Subset betweenness counts each (source, target) path once; networkx's k= sums both ends'
-        # dependencies over the sampled sources, which for undirected graphs is the same sum.
-        raw = ig.graph.betweenness(directed=False, sources=sources, targets=None)
-        scale = 1 / ((n - 1) * (n - 2)) * n / k
-    return ig.values(v * scale for v in raw)
+        return ig.values(v * scale for v in raw)
+    sources = _sample(list(range(n)), k, seed)
+    # networkx's k= sums each sampled source's dependencies (ordered pairs from the source); igraph's
+    # subset betweenness halves undirected counts, so it is doubled back. networkx (3.5 and later)
+    # then divides by the pairs a node could lie between: k(n-2), or (k-1)(n-2) for a sampled source.
+    raw = ig.graph.betweenness(directed=False, sources=sources, targets=None)
+    chosen = set(sources)
+    source_scale = 2 / ((k - 1) * (n - 2)) if k > 1 else math.nan
+    other_scale = 2 / (k * (n - 2))
+    return ig.values(v * (source_scale if i in chosen else other_scale) for i, v in enumerate(raw))
 
 
 def closeness(ig: Indexed, k: int | None = None, seed: int = LOUVAIN_SEED) -> dict:
