@@ -53,9 +53,11 @@ def engine_select(engine) -> Select:
     """``select`` over a query engine of the server (``engine.run(query, max_rows)`` returning an Outcome)."""
     from ..sparql import to_ox
 
+    native = (ox.NamedNode, ox.BlankNode, ox.Literal, ox.Triple)
+
     def select(query: str) -> list[tuple]:
         outcome = engine.run(query, 10**12)
-        return [tuple(None if t is None else to_ox(t) for t in row) for row in outcome.rows]
+        return [tuple(t if t is None or isinstance(t, native) else to_ox(t) for t in row) for row in outcome.rows]
 
     return select
 
