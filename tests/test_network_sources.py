@@ -37,7 +37,7 @@ EVD = "https://w3id.org/eurasia-kg/event-data#"
 
 def test_icews_rows_are_mapped_by_column_name(tmp_path):
     store = _mapped(tmp_path, "icews-events.tsv", "icews-events.toml")
-    rows = {(r["id"].value, r["code"].value, r["date"].value, r["source"].value, r["target"].value) for r in store.query(
+    rows = {tuple(term.value for term in r) for r in store.query(
         f"SELECT ?id ?code ?date ?source ?target WHERE {{ ?e <{EVD}eventId> ?id ; <{EVD}cameoCode> ?code ; "
         f"<{EVD}date> ?date ; <{EVD}sourceActor>/<http://www.w3.org/2000/01/rdf-schema#label> ?source ; "
         f"<{EVD}targetActor>/<http://www.w3.org/2000/01/rdf-schema#label> ?target }}")}

@@ -87,9 +87,10 @@ def column_iri(name: str) -> str:
     return COLUMN_BASE + urllib.parse.quote(name.strip(), safe="")
 
 
-def _open_text(path: Path, encoding: str):
-    raw = gzip.open(path, "rb") if path.suffix.lower() == ".gz" else path.open("rb")
-    return io.TextIOWrapper(raw, encoding=encoding, newline="")
+def _open_text(path: Path, encoding: str) -> io.TextIOWrapper:
+    if path.suffix.lower() == ".gz":
+        return gzip.open(path, "rt", encoding=encoding, newline="")
+    return path.open(encoding=encoding, newline="")
 
 
 def rows(path: Path, mapping: Mapping) -> Iterator[tuple[int, dict[str, str]]]:
