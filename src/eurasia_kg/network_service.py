@@ -29,7 +29,11 @@ GRAPH_PARAMS = (*FILTER_PARAMS, "measure")
 NEIGHBOURHOOD_PARAMS = (*GRAPH_PARAMS, "node", "radius")
 TIMELINE_PARAMS = (*GRAPH_PARAMS, "period")
 PERSON_TIMELINE_PARAMS = (*TIMELINE_PARAMS, "node", "format")
+EDGE_PARAMS = (*FILTER_PARAMS, "source", "target")
 DEFAULT_PERIOD = "year"
+# Above this many nodes the page draws with sigma.js (WebGL) instead of cytoscape.js: the answer carries a
+# layout (igraph's Fruchterman-Reingold, seeded) and lean edges (events are fetched per link on demand).
+LARGE_GRAPH = 1000
 PLOT_MEDIA_TYPES = {"png": "image/png", "svg": "image/svg+xml"}
 DEFAULT_MEASURE = "degree"
 TRUE = ("1", "true", "yes", "on")
@@ -59,6 +63,11 @@ def network_export(service: Any, params: dict) -> dict:
 def neighbourhood_json(service: Any, params: dict) -> dict:
     """A person's neighbourhood: the people within ``radius`` links (default 1), and the links among them."""
     return _rejecting(_neighbourhood_json, service, params)
+
+
+def edge_json(service: Any, params: dict) -> dict:
+    """One link (``source``, ``target``) with its events, their dates, quotes, graphs and CAMEO codes."""
+    return _rejecting(_edge_json, service, params)
 
 
 def network_timeline(service: Any, params: dict) -> dict:
@@ -158,29 +167,50 @@ def build(service: Any, params: dict) -> N.Network:
 
 # --- Answers --------------------------------------------------------------------------------
 
+def _event(network: N.Network, e: str) -> dict:
+    info = network.events.get(e, {})
+    return {"iri": e, "label": info.get("label", e), "start": info.get("start"), "end": info.get("end"),
+            "wording": info.get("wording"), "date_interpreted": bool(info.get("date_interpreted", False)),
+            "quotes": list(info.get("quotes", [])), "code": info.get("code"), "graphs": list(info.get("graphs", []))}
+
+
+def _layout(graph: nx.Graph) -> dict:
+    """Node positions for sigma.js: igraph's Fruchterman-Reingold (grid variant for large graphs), seeded."""
+    import random
+
+    import igraph
+
+    ig = N.measures.Indexed.of(graph)
+    igraph.set_random_number_generator(random.Random(N.LOUVAIN_SEED))
+    try:
+        coordinates = ig.graph.layout_fruchterman_reingold(niter=300)
+    finally:
+        igraph.set_random_number_generator(random)
+    return {node: (float(x), float(y)) for node, (x, y) in zip(ig.nodes, coordinates.coords, strict=True)}
+
+
 def _graph_answer(network: N.Network, graph: nx.Graph, measure: str, values: dict) -> dict:
     options = network.options
+    large = graph.number_of_nodes() > LARGE_GRAPH
+    positions = _layout(graph) if large else {}
     nodes = []
     for node, data in sorted(graph.nodes(data=True), key=lambda item: item[0]):
         nodes.append({"id": node, "label": data.get("label", node), "country": data.get("country", ""),
                       "unnamed": bool(data.get("unnamed", False)), "kind": data.get("kind", "person"),
                       "value": float(values.get(node, 0) or 0)})
+        if large:
+            nodes[-1]["x"], nodes[-1]["y"] = positions[node]
     edges = []
     for source, target, data in sorted(graph.edges(data=True), key=lambda e: tuple(sorted(e[:2]))):
         source, target = sorted((source, target))
-        events = [{"iri": e, "label": network.events.get(e, {}).get("label", e),
-                   "start": network.events.get(e, {}).get("start"), "end": network.events.get(e, {}).get("end"),
-                   "wording": network.events.get(e, {}).get("wording"),
-                   "date_interpreted": bool(network.events.get(e, {}).get("date_interpreted", False)),
-                   "quotes": list(network.events.get(e, {}).get("quotes", [])),
-                   "code": network.events.get(e, {}).get("code"),
-                   "graphs": list(network.events.get(e, {}).get("graphs", []))} for e in data["events"]]
+        events = [] if large else [_event(network, e) for e in data["events"]]
         edges.append({"id": f"{source} {target}", "source": source, "target": target, "kinds": list(data["kinds"]),
                       "weight": float(data["weight"]), "sources": list(data.get("sources", [])),
-                      "codes": list(data.get("codes", [])), "events": events})
+                      "codes": list(data.get("codes", [])), "event_count": len(data["events"]), "events": events})
     window = options.window
     return {
         "measure": measure,
+        "renderer": "sigma" if large else "cytoscape",
         "options": {"edges": list(options.kinds), "unnamed": options.include_unnamed,
                     "institutions": options.include_institutions,
                     "interpretations": options.include_interpretations, "weight": options.weight,
@@ -205,15 +235,19 @@ def _network_json(service: Any, params: dict) -> dict:
 
 
 def _network_export(service: Any, params: dict) -> dict:
+    """Every measure as node attributes; with ``period`` (GEXF only), node and edge spells per window."""
     fmt = params.get("format", "")
     if fmt not in N.EXPORT_FORMATS:
         raise N.NetworkError(f"unknown export format {fmt!r}; accepted: {', '.join(N.EXPORT_FORMATS)}")
     rest = {k: v for k, v in params.items() if k != "format"}
-    check_params(rest, GRAPH_PARAMS)
-    measure_from(rest)  # the page passes its query string on; the measure is checked, not exported
+    check_params(rest, TIMELINE_PARAMS)
+    measure_from(rest)  # the page passes its query string on; the measure is checked, all are exported
     network = build(service, rest)
+    results = N.compute_measures(network.graph)
+    timeline = N.measures_by_period(network, period_from(rest), N.MEASURES) if rest.get("period") else None
     media_type, suffix = EXPORT_MEDIA_TYPES[fmt]
-    return {"body": N.export(network, fmt), "media_type": media_type, "filename": f"eurasia-kg-network.{suffix}"}
+    return {"body": N.export(network, fmt, results=results, timeline=timeline), "media_type": media_type,
+            "filename": f"eurasia-kg-network.{suffix}"}
 
 
 def _neighbourhood_json(service: Any, params: dict) -> dict:
@@ -240,6 +274,20 @@ def _neighbourhood_json(service: Any, params: dict) -> dict:
 
 def period_from(params: dict) -> str:
     return N.check_period((params.get("period") or DEFAULT_PERIOD).strip())
+
+
+def _edge_json(service: Any, params: dict) -> dict:
+    check_params(params, EDGE_PARAMS)
+    source, target = (params.get("source") or "").strip(), (params.get("target") or "").strip()
+    if not source or not target:
+        raise N.NetworkError("give both ends of the link: source=<IRI>&target=<IRI>")
+    network = build(service, params)
+    if not network.graph.has_edge(source, target):
+        raise N.NetworkError(f"no link between {source} and {target} in this network")
+    data = network.graph.edges[source, target]
+    return {"source": source, "target": target, "kinds": list(data["kinds"]), "weight": float(data["weight"]),
+            "sources": list(data["sources"]), "codes": list(data["codes"]),
+            "events": [_event(network, e) for e in data["events"]]}
 
 
 def _network_timeline(service: Any, params: dict) -> dict:
@@ -280,5 +328,5 @@ def _person_timeline(service: Any, params: dict) -> dict:
     return {"body": buffer.getvalue(), "media_type": PLOT_MEDIA_TYPES[fmt]}
 
 
-__all__ = ["network_json", "network_export", "neighbourhood_json", "network_timeline", "person_timeline",
+__all__ = ["network_json", "network_export", "neighbourhood_json", "network_timeline", "person_timeline", "edge_json",
            "options_from"]
