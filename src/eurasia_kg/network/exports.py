@@ -1,6 +1,7 @@
 """Exports that Gephi, yEd, Cytoscape and d3/sigma read without complaint.
 
-- GEXF 1.2 (networkx's writer): the graph is named, node ids are the IRIs (GEXF ids are strings),
+- GEXF 1.2 (networkx's writer): the graph is named in ``<meta>`` (the 1.2 schema has no graph name
+  attribute; networkx's empty ``name=""`` is dropped), node ids are the IRIs (GEXF ids are strings),
   every computed measure is a node attribute; weight, kinds, sources (named graphs), events, their
   labels and CAMEO codes are edge attributes. With a timeline it is a Gephi dynamic graph: node and
   edge spells for the windows in which they are active, and each measure as a dynamic attribute
@@ -115,7 +116,7 @@ def export(network: Network, fmt: str, path: Path | None = None, results: dict[s
     if fmt in ("gexf", "graphml"):
         buffer = io.BytesIO()
         if fmt == "gexf":
-            nx.write_gexf(flat, buffer, version="1.2draft")
+            _write_gexf(flat, buffer)
         else:
             nx.write_graphml(graphml_copy(flat), buffer, named_key_ids=True)
         data = buffer.getvalue()
@@ -134,6 +135,21 @@ def export(network: Network, fmt: str, path: Path | None = None, results: dict[s
     if path is not None:
         Path(path).write_bytes(data)
     return data
+
+
+def _write_gexf(flat: nx.Graph, out) -> None:
+    """networkx's GEXF 1.2 writer, with the graph named where the schema allows: GEXF 1.2's XSD has no
+    ``name`` on ``<graph>`` (networkx writes an empty one, which fails validation), so the name goes
+    into ``<meta><description>``."""
+    from xml.etree.ElementTree import SubElement
+
+    writer = nx.readwrite.gexf.GEXFWriter(encoding="utf-8", prettyprint=True, version="1.2draft")
+    writer.add_graph(flat)
+    writer.graph_element.attrib.pop("name", None)
+    meta = writer.xml.find("meta")
+    SubElement(meta, "description").text = flat.graph.get("name", GRAPH_NAME)
+    SubElement(meta, "keywords").text = "who met whom, Iran, Russia, eurasia-kg"
+    writer.write(out)
 
 
 def node_link(network: Network, results: dict[str, dict] | None = None) -> dict:
