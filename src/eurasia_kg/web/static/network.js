@@ -185,7 +185,7 @@
     var timelineApi = container.getAttribute("data-timeline-api");
     var latest = 0;
     var current = null;
-    var TABLE_ROWS = 1000;
+    var TABLE_ROWS = 500;
 
     var cy = window.cytoscape({container: container, style: style(), elements: [], minZoom: 0.2, maxZoom: 4});
     window.__cy = cy;
@@ -236,7 +236,7 @@
         row.appendChild(el("td", labels[e.source] || e.source));
         row.appendChild(el("td", labels[e.target] || e.target));
         row.appendChild(el("td", e.kinds.join(", ")));
-        row.appendChild(el("td", e.events.length ? e.events.map(function (ev) { return ev.label; }).join("; ") :
+        row.appendChild(el("td", e.events && e.events.length ? e.events.map(function (ev) { return ev.label; }).join("; ") :
                                  e.event_count + " events (pick the link for them)"));
         table.appendChild(row);
       });
@@ -322,11 +322,12 @@
                              color: colours[n.country] || NO_COUNTRY});
       });
       data.edges.forEach(function (e) {
-        graph.addEdgeWithKey(e.id, e.source, e.target, {size: 0.5 + Math.min(e.weight, 6) * 0.4,
+        graph.addEdgeWithKey(e.source + " " + e.target, e.source, e.target, {size: 0.5 + Math.min(e.weight, 6) * 0.4,
                                                          color: "#b8c2cc", kinds: e.kinds, weight: e.weight});
       });
       sg = new window.Sigma(graph, sigmaBox, {
-        enableEdgeEvents: true, labelRenderedSizeThreshold: 8, zIndex: true,
+        enableEdgeEvents: false, labelRenderedSizeThreshold: 8, zIndex: true, hideEdgesOnMove: true,
+        hideLabelsOnMove: true,
         nodeReducer: function (node, attrs) {
           if (attrs.off) { return Object.assign({}, attrs, {hidden: true}); }
           if (focus.node && node !== focus.node && !focus.neighbours.has(node)) {
@@ -347,8 +348,28 @@
         var path = localPath(evt.node, idBase);
         if (path) { window.location.assign(path); }
       });
-      sg.on("clickEdge", function (evt) { showLink(graph.source(evt.edge), graph.target(evt.edge)); });
       sg.on("clickStage", function () { focusOn(null); });
+    }
+
+    // With thousands of links, WebGL picking of links is too slow without a GPU: a focused person's links
+    // are listed instead, each opening its events.
+    function listLinks(graph, node) {
+      clear(details);
+      hint.hidden = true;
+      details.appendChild(el("h3", "Links of " + graph.getNodeAttribute(node, "label")));
+      var list = el("ul", null, {"class": "focus-links"});
+      graph.edges(node).map(function (edge) {
+        return {other: graph.opposite(node, edge), weight: graph.getEdgeAttribute(edge, "weight"),
+                kinds: graph.getEdgeAttribute(edge, "kinds")};
+      }).sort(function (a, b) { return b.weight - a.weight; }).slice(0, 200).forEach(function (link) {
+        var item = el("li");
+        var button = el("button", graph.getNodeAttribute(link.other, "label"), {type: "button"});
+        button.addEventListener("click", function () { showLink(node, link.other); });
+        item.appendChild(button);
+        item.appendChild(document.createTextNode(" " + link.kinds.join(", ") + ", weight " + link.weight));
+        list.appendChild(item);
+      });
+      details.appendChild(list);
     }
 
     function showLink(source, target) {
@@ -395,8 +416,9 @@
         focus = node ? {node: node, neighbours: new Set(graph.neighbors(node))} : {node: null, neighbours: null};
         sg.refresh();
         if (node) {
+          listLinks(graph, node);
           var position = sg.getNodeDisplayData(node);
-          sg.getCamera().animate({x: position.x, y: position.y, ratio: 0.25}, {duration: 300});
+          sg.getCamera().setState({x: position.x, y: position.y, ratio: 0.25});  // one frame, not an animation
         }
         return;
       }
