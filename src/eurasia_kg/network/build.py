@@ -26,6 +26,7 @@ from .model import (
     NetworkError,
     Options,
     Window,
+    paused_gc,
 )
 
 MERGED_BASE = "https://w3id.org/eurasia-kg/merged/"  # as merge.MERGED_BASE (not imported: merge needs rdflib)
@@ -88,7 +89,7 @@ def with_dataset(query: str, graphs: Sequence[str]) -> str:
 # --- The dataset --------------------------------------------------------------------------------
 
 def graph_names(select: Select) -> list[str]:
-    return sorted(row[0].value for row in select("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
+    return sorted(row[0].value for row in select("SELECT ?g WHERE { GRAPH ?g { } }")
                   if isinstance(row[0], ox.NamedNode))
 
 
@@ -126,6 +127,11 @@ def _text(term) -> str | None:
 
 def build_network(select: Select, queries: dict[str, str], options: Options) -> Network:
     """The network for ``options``: every kind's edges from its one aggregate query, then the window."""
+    with paused_gc():
+        return _build(select, queries, options)
+
+
+def _build(select: Select, queries: dict[str, str], options: Options) -> Network:
     names = graph_names(select)
     graphs = dataset(names, options)
 
@@ -142,22 +148,36 @@ def build_network(select: Select, queries: dict[str, str], options: Options) -> 
         nodes.update({n: d for n, d in _actors(run).items() if n not in nodes})
     graph = nx.Graph()
     participation: dict[str, set[str]] = {}
-    for node, joined in sorted((_text(r[0]), _text(r[1])) for r in run("participation")):
+    for row in run("participation"):
+        node = row[0].value
         if _wanted(nodes.get(node), options):
             graph.add_node(node, **nodes[node])
-            participation[node] = set(joined.split())
+            participation[node] = set(row[1].value.split())
+    # Edges are gathered in plain dicts (pair -> event -> kinds), then handed to networkx at once.
+    pairs: dict[tuple[str, str], dict[str, set[str]]] = {}
     for kind in kinds:
         if kind == EVENT_DATA_KIND and not any(g.startswith(MERGED_BASE) for g in graphs):
             continue
-        for row in sorted(tuple(_text(t) for t in r) for r in run(kind)):
-            source, target, joined = row
+        for row in run(kind):
+            source, target = row[0].value, row[1].value
             if not (_wanted(nodes.get(source), options, kind) and _wanted(nodes.get(target), options, kind)):
                 continue
-            for event in sorted(joined.split()):
-                _add_edge(graph, nodes, source, target, event, kind)
-                if kind in (EVENT_DATA_KIND, INSTITUTION_KIND):
-                    participation.setdefault(source, set()).add(event)
-                    participation.setdefault(target, set()).add(event)
+            key = (source, target) if source < target else (target, source)
+            event_kinds = pairs.get(key)
+            if event_kinds is None:
+                event_kinds = pairs[key] = {}
+            joined = row[2].value.split()
+            for event in joined:
+                found = event_kinds.get(event)
+                if found is None:
+                    event_kinds[event] = {kind}
+                else:
+                    found.add(kind)
+            if kind in (EVENT_DATA_KIND, INSTITUTION_KIND):
+                participation.setdefault(source, set()).update(joined)
+                participation.setdefault(target, set()).update(joined)
+    graph.add_nodes_from((n, nodes[n]) for pair in pairs for n in pair if n not in graph)
+    graph.add_edges_from((a, b, {"event_kinds": event_kinds}) for (a, b), event_kinds in sorted(pairs.items()))
     full = Network(graph, options, events, participation, graphs)
     _finish(full)
     if options.window is None:
@@ -222,28 +242,27 @@ def _wanted(node: dict | None, options: Options, kind: str = "") -> bool:
     return options.include_unnamed or not node["unnamed"]
 
 
-def _add_edge(graph: nx.Graph, nodes: dict, source: str, target: str, event: str, kind: str) -> None:
-    for node in (source, target):
-        if node not in graph:
-            graph.add_node(node, **nodes[node])
-    data = graph.get_edge_data(source, target)
-    if data is None:
-        graph.add_edge(source, target, event_kinds={})
-        data = graph.edges[source, target]
-    data["event_kinds"].setdefault(event, set()).add(kind)
-
-
 def _finish(network: Network) -> None:
     """Edge attributes derived from the events behind each edge: events, kinds, sources, codes, weight."""
     unit = network.options.weight == "unit"
+    events = network.events
     for _, _, data in network.graph.edges(data=True):
-        events = sorted(data["event_kinds"])
-        data["events"] = events
-        data["kinds"] = sorted(set().union(*data["event_kinds"].values()))
-        info = [network.events.get(e, {}) for e in events]
-        data["sources"] = sorted({g for i in info for g in i.get("graphs", ())})
-        data["codes"] = sorted({i["code"] for i in info if i.get("code")})
-        data["weight"] = 1.0 if unit else float(len(events))
+        event_kinds = data["event_kinds"]
+        if len(event_kinds) == 1:  # most edges rest on one event: no set arithmetic
+            (event, kinds), = event_kinds.items()
+            info = events.get(event, {})
+            data["events"] = [event]
+            data["kinds"] = sorted(kinds)
+            data["sources"] = list(info.get("graphs", ()))
+            data["codes"] = [info["code"]] if info.get("code") else []
+        else:
+            ordered = sorted(event_kinds)
+            infos = [events.get(e, {}) for e in ordered]
+            data["events"] = ordered
+            data["kinds"] = sorted(set().union(*event_kinds.values()))
+            data["sources"] = sorted({g for i in infos for g in i.get("graphs", ())})
+            data["codes"] = sorted({i["code"] for i in infos if i.get("code")})
+        data["weight"] = 1.0 if unit else float(len(event_kinds))
 
 
 def restrict(network: Network, window: Window) -> Network:

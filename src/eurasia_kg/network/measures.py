@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import networkx as nx
 import numpy
 
-from .model import LOUVAIN_SEED, MEASURES, check_measures
+from .model import LOUVAIN_SEED, MEASURES, check_measures, paused_gc
 
 EXACT_LIMIT = 5000  # above this many nodes, betweenness and closeness are estimated by sampling
 BETWEENNESS_K = 500  # sources sampled for betweenness above EXACT_LIMIT (error in docs/network.md)
@@ -207,7 +207,8 @@ def compute_measures(graph: nx.Graph, measures: Iterable[str] = MEASURES, betwee
         return {m: {} for m in measures}
     sampling = sampling_for(graph, betweenness_k, closeness_k, exact)
     compiled = {"betweenness", "closeness", "eigenvector", "pagerank", "core_number", "community"}
-    ig = Indexed.of(graph) if compiled & set(measures) else None
+    with paused_gc():
+        ig = Indexed.of(graph) if compiled & set(measures) else None
     functions: dict[str, Callable[[], dict]] = {
         "degree": lambda: dict(graph.degree()),
         "weighted_degree": lambda: dict(graph.degree(weight="weight")),
@@ -218,7 +219,8 @@ def compute_measures(graph: nx.Graph, measures: Iterable[str] = MEASURES, betwee
         "core_number": lambda: core_number(ig),
         "community": lambda: communities(ig, seed),
     }
-    return {m: functions[m]() for m in measures}
+    with paused_gc():
+        return {m: functions[m]() for m in measures}
 
 
 def software_versions() -> str:

@@ -5,8 +5,10 @@ Nothing here runs a query or an algorithm; ``build``, ``measures`` and ``timelin
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Iterable
+import gc
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 import networkx as nx
@@ -22,6 +24,21 @@ MEASURES = ("degree", "weighted_degree", "betweenness", "closeness", "eigenvecto
             "community")
 PERIODS = ("month", "quarter", "year", "iranian-year")
 LOUVAIN_SEED = 42
+
+
+@contextlib.contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause CPython's cyclic garbage collector while a network is built or measured: building hundreds of
+    thousands of dicts and sets (no cycles among them) triggers collection after collection, which took a
+    third of the build and of the measures on the 10k-people network. Reference counting still frees
+    memory; the collector runs again afterwards."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class NetworkError(ValueError):
