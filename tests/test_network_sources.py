@@ -99,6 +99,19 @@ def _message(bad, out) -> str:
     return ""
 
 
+def test_a_bad_tsv_merge_changes_nothing(built, settings, tmp_path):
+    store_dir = tmp_path / "store"
+    store = merge.open_store(store_dir)
+    merge.sync_curated(store, settings.dist_dir)
+    before = len(store)
+    del store
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("Event ID\tSource Name\n1\tx\n")
+    with pytest.raises(merge.MergeError, match="missing column"):
+        tabular.merge_tabular(store_dir, bad, MAPPINGS / "icews-events.toml")
+    assert len(merge.open_store(store_dir)) == before
+
+
 def test_a_mapping_with_unknown_keys_is_refused(tmp_path):
     mapping = tmp_path / "m.toml"
     mapping.write_text('construct = "x.rq"\ncolumn = ["a"]\n')
@@ -117,9 +130,8 @@ def merged(built, settings, tmp_path_factory):
     merge.sync_curated(store, settings.dist_dir)
     del store
     for name, mapping in (("icews-events.tsv", "icews-events.toml"), ("gdelt-events.tsv", "gdelt-events.toml")):
-        nt = work / name.replace(".tsv", ".nt")
-        tabular.to_rdf_file(FIXTURES / name, MAPPINGS / mapping, nt)
-        merge.merge_file(store_dir, nt, name.replace(".tsv", "-tsv"))
+        result = tabular.merge_tabular(store_dir, FIXTURES / name, MAPPINGS / mapping, name.replace(".tsv", "-tsv"))
+        assert result.changed and result.record.triples > 0
     for name in ("icews-actor-links.ttl", "icews-style-events.ttl", "gdelt-style-events.ttl"):
         shutil.copy(FIXTURES / name, work / name)
         merge.merge_file(store_dir, work / name)

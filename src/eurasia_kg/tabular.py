@@ -184,4 +184,24 @@ def to_rdf_file(path: Path, mapping: Mapping | Path, out: Path) -> int:
     return counter[0]
 
 
-__all__ = ["Mapping", "TabularError", "load_mapping", "rows", "row_quads", "triples", "to_rdf_file", "column_iri"]
+def merge_tabular(store_dir: Path, path: Path, mapping: Mapping | Path, name: str | None = None, **merge_options):
+    """Map a tab-separated file and merge the result as one source (``merge.merge_file``'s options pass
+    through). The source is named after the tab-separated file; the N-Triples are written to a temporary
+    directory and removed afterwards. A mapping error raises ``merge.MergeError`` and changes nothing."""
+    import tempfile
+
+    from . import merge
+
+    path = Path(path)
+    source_name = name or merge.default_name(Path(path.name.removesuffix(".gz")))
+    with tempfile.TemporaryDirectory(prefix="eurasia-kg-tabular-") as work:
+        mapped = Path(work) / f"{source_name}.nt"
+        try:
+            to_rdf_file(path, mapping, mapped)
+        except TabularError as exc:
+            raise merge.MergeError(str(exc)) from exc
+        return merge.merge_file(store_dir, mapped, source_name, **merge_options)
+
+
+__all__ = ["Mapping", "TabularError", "column_iri", "load_mapping", "merge_tabular", "row_quads", "rows", "to_rdf_file",
+           "triples"]
