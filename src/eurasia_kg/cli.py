@@ -373,7 +373,7 @@ def parser() -> argparse.ArgumentParser:
                    help="edge weight: number of shared events (default) or 1")
     p.add_argument("--betweenness-k", type=int, help="sample k sources for betweenness (default: 500 above "
                    "5,000 nodes)")
-    p.add_argument("--closeness-k", type=int, help="sample k pivots for closeness (default: 500 above 5,000 nodes)")
+    p.add_argument("--closeness-k", type=int, help="sample k pivots for closeness (default: 200 above 5,000 nodes)")
     p.add_argument("--exact", action="store_true", help="no sampling, whatever the size")
     p.add_argument("--format", default="table", help="measures: table, csv or json; "
                    "export: gexf, graphml, cytoscape, csv or json")

@@ -177,9 +177,9 @@ def _build(select: Select, queries: dict[str, str], options: Options) -> Network
                 participation.setdefault(source, set()).update(joined)
                 participation.setdefault(target, set()).update(joined)
     graph.add_nodes_from((n, nodes[n]) for pair in pairs for n in pair if n not in graph)
-    graph.add_edges_from((a, b, {"event_kinds": event_kinds}) for (a, b), event_kinds in sorted(pairs.items()))
+    unit = options.weight == "unit"
+    graph.add_edges_from((a, b, _edge_data(event_kinds, events, unit)) for (a, b), event_kinds in pairs.items())
     full = Network(graph, options, events, participation, graphs)
-    _finish(full)
     if options.window is None:
         return full
     if not any(options.window.contains(e["start"], e["end"]) for e in events.values()):
@@ -190,10 +190,13 @@ def _build(select: Select, queries: dict[str, str], options: Options) -> Network
 
 def _events(run, every_graph: list[str], stated: list[str]) -> dict[str, dict]:
     """Events with dates (from any graph, marked when only an interpretation dates them), quotes and graphs."""
-    stated_dates = {_text(r[0]) for r in run("events", stated) if r[2] is not None and r[3] is not None}
+    rows = [tuple(_text(t) for t in r) for r in run("events", every_graph)]
+    # Dates stated outside the interpretations; when the dataset has none, every date is stated.
+    stated_rows = rows if set(every_graph) == set(stated) else \
+        [tuple(_text(t) for t in r) for r in run("events", stated)]
+    stated_dates = {r[0] for r in stated_rows if r[2] is not None and r[3] is not None}
     events: dict[str, dict] = {}
-    for event, label, start, end, wording, quote, graph in (tuple(_text(t) for t in r)
-                                                            for r in run("events", every_graph)):
+    for event, label, start, end, wording, quote, graph in rows:
         info = events.setdefault(event, {"label": label, "start": start, "end": end, "wording": wording,
                                          "quotes": [], "graphs": [], "code": None, "date_interpreted": False})
         if quote and quote not in info["quotes"]:
@@ -242,27 +245,28 @@ def _wanted(node: dict | None, options: Options, kind: str = "") -> bool:
     return options.include_unnamed or not node["unnamed"]
 
 
+def _edge_data(event_kinds: dict[str, set[str]], events: dict[str, dict], unit: bool) -> dict:
+    """An edge's attributes from the events behind it: events, kinds, sources, codes, weight."""
+    if len(event_kinds) == 1:  # most edges rest on one event: no sorting, no set arithmetic
+        (event, kinds), = event_kinds.items()
+        info = events.get(event, {})
+        return {"event_kinds": event_kinds, "events": [event],
+                "kinds": sorted(kinds) if len(kinds) > 1 else list(kinds),
+                "sources": list(info.get("graphs", ())), "codes": [info["code"]] if info.get("code") else [],
+                "weight": 1.0}
+    ordered = sorted(event_kinds)
+    infos = [events.get(e, {}) for e in ordered]
+    return {"event_kinds": event_kinds, "events": ordered, "kinds": sorted(set().union(*event_kinds.values())),
+            "sources": sorted({g for i in infos for g in i.get("graphs", ())}),
+            "codes": sorted({i["code"] for i in infos if i.get("code")}),
+            "weight": 1.0 if unit else float(len(event_kinds))}
+
+
 def _finish(network: Network) -> None:
-    """Edge attributes derived from the events behind each edge: events, kinds, sources, codes, weight."""
+    """(Re)derive every edge's attributes from its ``event_kinds``."""
     unit = network.options.weight == "unit"
-    events = network.events
     for _, _, data in network.graph.edges(data=True):
-        event_kinds = data["event_kinds"]
-        if len(event_kinds) == 1:  # most edges rest on one event: no set arithmetic
-            (event, kinds), = event_kinds.items()
-            info = events.get(event, {})
-            data["events"] = [event]
-            data["kinds"] = sorted(kinds)
-            data["sources"] = list(info.get("graphs", ()))
-            data["codes"] = [info["code"]] if info.get("code") else []
-        else:
-            ordered = sorted(event_kinds)
-            infos = [events.get(e, {}) for e in ordered]
-            data["events"] = ordered
-            data["kinds"] = sorted(set().union(*event_kinds.values()))
-            data["sources"] = sorted({g for i in infos for g in i.get("graphs", ())})
-            data["codes"] = sorted({i["code"] for i in infos if i.get("code")})
-        data["weight"] = 1.0 if unit else float(len(event_kinds))
+        data.update(_edge_data(data["event_kinds"], network.events, unit))
 
 
 def restrict(network: Network, window: Window) -> Network:

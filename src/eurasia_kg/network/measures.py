@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import math
 import random
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -42,7 +43,7 @@ from .model import LOUVAIN_SEED, MEASURES, check_measures, paused_gc
 
 EXACT_LIMIT = 5000  # above this many nodes, betweenness and closeness are estimated by sampling
 BETWEENNESS_K = 500  # sources sampled for betweenness above EXACT_LIMIT (error in docs/network.md)
-CLOSENESS_K = 500  # pivots sampled per large component for closeness above EXACT_LIMIT
+CLOSENESS_K = 200  # pivots sampled per large component for closeness above EXACT_LIMIT
 PAGERANK_ALPHA = 0.85
 
 ALGORITHMS = {
@@ -130,14 +131,33 @@ def closeness(ig: Indexed, k: int | None = None, seed: int = LOUVAIN_SEED) -> di
                 values[vertex] = value * correction
             continue
         pivots = rng.sample(list(component), k)
-        totals = numpy.zeros(size)
-        for start in range(0, k, 64):  # 64 rows of distances at a time keep memory small
-            totals += numpy.asarray(ig.graph.distances(source=pivots[start:start + 64], target=component),
-                                    dtype=float).sum(axis=0)
+        totals = _distance_sums(ig, component, pivots)
         estimates = totals * size / k
         for vertex, estimate in zip(component, estimates, strict=True):
             values[vertex] = (size - 1) / estimate * correction if estimate > 0 else 0.0
     return ig.values(values)
+
+
+def _distance_sums(ig: Indexed, component: list[int], pivots: list[int]) -> numpy.ndarray:
+    """For each vertex of ``component``, the sum of its hop distances to ``pivots``: breadth-first searches
+    in C by scipy's csgraph on the component's adjacency matrix, 64 pivots at a time (igraph's distances()
+    would hand back a Python list per pivot, which at 100k nodes costs more than the searches)."""
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import shortest_path
+
+    size = len(component)
+    position = numpy.full(ig.graph.vcount(), -1, dtype=numpy.int64)
+    position[numpy.asarray(component, dtype=numpy.int64)] = numpy.arange(size)
+    edges = numpy.asarray(ig.graph.get_edgelist(), dtype=numpy.int64).reshape(-1, 2)
+    inside = position[edges[:, 0]] >= 0  # an edge with one end in a component has both there
+    rows, columns = position[edges[inside, 0]], position[edges[inside, 1]]
+    adjacency = csr_matrix((numpy.ones(len(rows)), (rows, columns)), shape=(size, size))
+    totals = numpy.zeros(size)
+    local = [int(position[p]) for p in pivots]
+    for start in range(0, len(local), 64):
+        totals += shortest_path(adjacency, method="D", directed=False, unweighted=True,
+                                indices=local[start:start + 64]).sum(axis=0)
+    return totals
 
 
 def pagerank(ig: Indexed, alpha: float = PAGERANK_ALPHA) -> dict:
@@ -159,7 +179,11 @@ def eigenvector_by_component(ig: Indexed) -> dict:
             scores = [2 ** -0.5, 2 ** -0.5]
         else:
             sub = ig.graph.subgraph(component)
-            raw = [abs(v) for v in sub.eigenvector_centrality(weights="weight")]
+            with warnings.catch_warnings():
+                # igraph warns when some values are near zero and blames disconnection; each component here
+                # is connected, and near-zero values (a star's far leaves) are the right answer.
+                warnings.filterwarnings("ignore", message="Some eigenvector centralities are nearly zero")
+                raw = [abs(v) for v in sub.eigenvector_centrality(weights="weight")]
             norm = math.sqrt(sum(v * v for v in raw)) or 1.0
             scores = [v / norm for v in raw]
         for vertex, score in zip(component, scores, strict=True):

@@ -38,7 +38,11 @@ def paused_gc() -> Iterator[None]:
         yield
     finally:
         if enabled:
+            # Straight to the oldest generation: re-enabling alone would make the next allocation traverse
+            # every object made meanwhile (4.6 s at 100k people) only to find no garbage.
+            gc.freeze()
             gc.enable()
+            gc.unfreeze()
 
 
 class NetworkError(ValueError):
