@@ -120,16 +120,21 @@ def closeness(ig: Indexed, k: int | None = None, seed: int = LOUVAIN_SEED) -> di
         return ig.values([0.0] * n)
     values = [0.0] * n
     rng = random.Random(seed)
-    for component in ig.graph.connected_components():
+    components = [c for c in ig.graph.connected_components() if len(c) > 1]
+    # One igraph call for every component computed exactly: each call allocates for the whole graph, so
+    # a call per component (2,935 of them at 100k people) would cost more than the searches.
+    exact = [c for c in components if k is None or len(c) <= k]
+    vertices = [v for c in exact for v in c]
+    if vertices:
+        raw = ig.graph.closeness(vertices=vertices, normalized=True)
+        corrections = [(len(c) - 1) / (n - 1) for c in exact for _ in c]
+        for vertex, value, correction in zip(vertices, raw, corrections, strict=True):
+            values[vertex] = value * correction
+    for component in components:
         size = len(component)
-        if size == 1:
+        if k is None or size <= k:
             continue
         correction = (size - 1) / (n - 1)
-        if k is None or size <= k:
-            raw = ig.graph.closeness(vertices=component, normalized=True)
-            for vertex, value in zip(component, raw, strict=True):
-                values[vertex] = value * correction
-            continue
         pivots = rng.sample(list(component), k)
         totals = _distance_sums(ig, component, pivots)
         estimates = totals * size / k
