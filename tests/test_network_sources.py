@@ -112,6 +112,15 @@ def test_a_bad_tsv_merge_changes_nothing(built, settings, tmp_path):
     assert len(merge.open_store(store_dir)) == before
 
 
+def test_a_tsv_over_the_size_limit_is_refused_before_mapping(tmp_path, monkeypatch):
+    mapped = []
+    monkeypatch.setattr(tabular, "to_rdf_file", lambda *args: mapped.append(args))
+    with pytest.raises(merge.MergeError, match="over the limit of 100"):
+        tabular.merge_tabular(tmp_path / "store", FIXTURES / "icews-events.tsv", MAPPINGS / "icews-events.toml",
+                              max_bytes=100)
+    assert mapped == []
+
+
 def test_a_mapping_with_unknown_keys_is_refused(tmp_path):
     mapping = tmp_path / "m.toml"
     mapping.write_text('construct = "x.rq"\ncolumn = ["a"]\n')

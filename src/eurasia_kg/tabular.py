@@ -193,6 +193,10 @@ def merge_tabular(store_dir: Path, path: Path, mapping: Mapping | Path, name: st
     from . import merge
 
     path = Path(path)
+    max_bytes = merge_options.get("max_bytes", 2_000_000_000)
+    if path.is_file() and path.stat().st_size > max_bytes:  # refused before any row is mapped
+        raise merge.MergeError(f"{path}: {path.stat().st_size:,} bytes, over the limit of {max_bytes:,} "
+                               "(setting max_merge_bytes)")
     source_name = name or merge.default_name(Path(path.name.removesuffix(".gz")))
     with tempfile.TemporaryDirectory(prefix="eurasia-kg-tabular-") as work:
         mapped = Path(work) / f"{source_name}.nt"
