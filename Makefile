@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install build serve test lint bench clean
+.PHONY: install build serve test lint bench clean reset-store
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,5 +40,13 @@ bench: build $(BENCH_STAMP)
 	$(BIN)/python bench/bench_network.py
 	$(BIN)/python bench/bench_merge.py
 
+# Removes the build and caches. The one dataset (curated graphs + merged sources) lives in the store,
+# which `make clean` never deletes: it says where it is and how to start over.
 clean:
 	rm -rf dist .pytest_cache
+	@if [ -x $(BIN)/eurasia-kg ]; then \
+	  echo "The store (curated graphs and merged sources) is kept: $$($(BIN)/eurasia-kg store path)"; \
+	  echo "To start over: $(BIN)/eurasia-kg store reset --yes   (or: make reset-store)"; fi
+
+reset-store: $(STAMP)
+	$(BIN)/eurasia-kg store reset --yes

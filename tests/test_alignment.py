@@ -16,8 +16,10 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from eurasia_kg import alignment, cli, merge
+from eurasia_kg import alignment, cli, dataset, merge
 from eurasia_kg.alignment import Report
+from eurasia_kg.config import ALIGNED_BASE, GRAPH_BASE
+from eurasia_kg.dataset import LocalDataset
 
 ROOT = Path(__file__).resolve().parents[1]
 EXTERNAL = ROOT / "tests" / "fixtures" / "external"
@@ -48,6 +50,8 @@ EXPECTED = {
     ("wikidata-extract", P + "sergei-lavrov", WD + "Q58217"): "identifier:wikidata",
     ("wikidata-extract", P + "vladimir-putin", WD + "Q7747"): "identifier:wikidata",
     ("wikidata-extract", PL + "russia", WD + "Q159"): "identifier:wikidata",
+    # a Wikidata item the extract names only as an object (Russia's capital): a resource all the same
+    ("wikidata-extract", PL + "moscow", WD + "Q649"): "identifier:wikidata",
     ("people", P + "vladimir-kolokoltsev", WD + "Q1344473"): "identifier:wikidata",
     ("people", P + "nikolai-levichev", "https://example.org/people/levichev"): "identifier:wikidata",
     ("think-tank", P + "nikolai-patrushev", TT + "patrushev"): "identifier:wikidata",
@@ -80,18 +84,33 @@ NEW = {
 }
 
 
+class _Discard(Exception):
+    pass
+
+
+def full_realignment(ds: LocalDataset) -> Report:
+    """The report of aligning every source afresh, computed in a transaction that is then thrown away."""
+    found = []
+    with pytest.raises(_Discard), ds.transaction() as writer:
+        found.append(alignment.realign_all(writer))
+        raise _Discard
+    return found[0]
+
+
 @pytest.fixture(scope="module")
-def aligned(built, settings, tmp_path_factory):
-    """Every well-formed fixture merged beside the curated graph, then aligned."""
-    store_dir = tmp_path_factory.mktemp("aligned") / "store"
-    store = merge.open_store(store_dir)
-    merge.sync_curated(store, settings.dist_dir)
-    del store
+def aligned_dataset(built, settings, tmp_path_factory) -> LocalDataset:
+    """Every well-formed fixture merged beside the curated graph, each aligned as it was merged."""
+    ds = LocalDataset(tmp_path_factory.mktemp("aligned") / "store")
+    dataset.sync(ds, settings.dist_dir)
     for name in FIXTURES:
-        merge.merge_file(store_dir, EXTERNAL / name)
-    store = merge.open_store(store_dir)
-    report = alignment.align(store)
-    return store, report
+        merge.merge_file(ds, EXTERNAL / name)
+    return ds
+
+
+@pytest.fixture(scope="module")
+def aligned(aligned_dataset):
+    """The store after the incremental merges, and the report of the whole alignment."""
+    return aligned_dataset.reader().store, full_realignment(aligned_dataset)
 
 
 def links(report: Report) -> dict[tuple[str, str, str], alignment.Match]:
@@ -203,7 +222,7 @@ def _store_with(ours: list[tuple[str, str, str]], theirs: list[tuple[str, str, s
     def term(value: str):
         return ox.NamedNode(value) if value.startswith(("http://", "https://")) else ox.Literal(value)
 
-    for graph, triples in ((alignment.GRAPH_BASE + "shared", ours), (merge.MERGED_BASE + "x", theirs)):
+    for graph, triples in ((GRAPH_BASE + "shared", ours), (merge.MERGED_BASE + "x", theirs)):
         for s, p, o in triples:
             store.add(ox.Quad(ox.NamedNode(s), ox.NamedNode(p), term(o), ox.NamedNode(graph)))
     record = merge.SourceRecord("x", merge.MERGED_BASE + "x", "/x.ttl", "0" * 64, len(theirs), "2026-01-01T00:00:00Z")
@@ -261,7 +280,7 @@ def test_values_are_compared_after_normalising():
     assert norm("146000000", "decimal") == norm("146000000", "integer") == norm("1.46E8", "double")
     assert norm("Moscow") == norm("moscow") != norm("Moskva")
     mapped = alignment._normalised_value(ox.NamedNode(WD + "Q649"), {WD + "Q649": PL + "moscow"}.get)
-    assert mapped == f"<{PL}moscow>"
+    assert mapped == f"iri <{PL}moscow>"
 
 
 def test_a_fact_stated_once_is_no_conflict(aligned):
@@ -285,7 +304,7 @@ def test_a_fact_only_the_other_dataset_has_is_found_on_our_iri_with_its_graph(al
     store, _ = aligned
     found = rows(store, f"""SELECT ?date ?g WHERE {{
         GRAPH ?g {{ <{P}sergei-lavrov> <http://www.wikidata.org/prop/direct/P569> ?date }} }}""")
-    assert found == [{"date": "1950-03-21T00:00:00Z", "g": alignment.ALIGNED_BASE + "wikidata-extract"}]
+    assert found == [{"date": "1950-03-21T00:00:00Z", "g": ALIGNED_BASE + "wikidata-extract"}]
     assert not store.query(f"""ASK {{ GRAPH ?g {{ <{P}sergei-lavrov> <http://www.wikidata.org/prop/direct/P569> ?d }}
                                    FILTER(STRSTARTS(STR(?g), "https://w3id.org/eurasia-kg/graph/")) }}"""), \
         "our curated graph does not have it"
@@ -297,7 +316,7 @@ def test_a_fact_only_the_other_dataset_has_is_found_on_our_iri_with_its_graph(al
     events = rows(store, (ROOT / "queries/merge/events-involving-our-people.rq").read_text())
     assert {(r["person"], r["role"].rsplit("#", 1)[-1]) for r in events} == {
         (P + "vladimir-putin", "source"), (P + "saeed-jalili", "target")}
-    assert {r["graph"] for r in events} == {alignment.ALIGNED_BASE + "events"}
+    assert {r["graph"] for r in events} == {ALIGNED_BASE + "events"}
 
 
 def test_each_link_has_its_plain_owl_same_as_in_the_sources_aligned_graph(aligned):
@@ -354,28 +373,35 @@ def test_the_report_is_in_the_store_as_rdf(aligned):
     assert count(a.CONFLICTING_VALUE) == sum(len(c.values) for c in report.conflicts)
     assert count(a.MERGE_REPORT) == len(report.sources) == len(FIXTURES)
     new = {(r["name"], r["e"]) for r in rows(store, f"""SELECT ?name ?e WHERE {{
-        GRAPH <{merge.ALIGNMENT_GRAPH}> {{ ?r a <{a.MERGE_REPORT}> ; <{a.EKG}alignedBy> ?rec ; <{a.EKG}newEntity> ?e }}
+        GRAPH <{merge.ALIGNMENT_GRAPH}> {{ ?r a <{a.MERGE_REPORT}> ; <{EKG}alignedBy> ?rec ; <{EKG}newEntity> ?e }}
         GRAPH <{merge.MERGE_METADATA_GRAPH}> {{ ?rec <http://purl.org/dc/terms/identifier> ?name }} }}""")}
     assert new == NEW
     # Every node names the source record it came from, so removing a source removes its part.
     assert not store.query(f"""ASK {{ GRAPH <{merge.ALIGNMENT_GRAPH}> {{ ?n a ?c FILTER NOT EXISTS {{
-        ?n <{a.EKG}alignedBy> ?rec }} }} }}""")
+        ?n <{EKG}alignedBy> ?rec }} }} }}""")
     text = report.text()
-    for heading in ("matched: 29", "new entities: 6", "conflicting values (all kept; none chosen): 3",
+    for heading in ("matched: 30", "new entities: 6", "conflicting values (all kept; none chosen): 3",
                     "candidates awaiting review (not linked): 2"):
         assert heading in text
 
 
-def test_aligning_again_gives_the_same_result(aligned):
-    store, report = aligned
+def _alignment_state(store) -> list[str]:
+    return sorted(line for line in store.dump(format=ox.RdfFormat.N_QUADS).decode().splitlines()
+                  if "generatedAtTime" not in line)
 
-    def state():
-        return sorted(line for line in store.dump(format=ox.RdfFormat.N_QUADS).decode().splitlines()
-                      if "generatedAtTime" not in line)
 
-    before = state()
-    again = alignment.align(store)
-    assert state() == before
+def test_incremental_alignment_equals_aligning_everything_afresh(aligned_dataset):
+    """Each merge aligned only its own source; realigning them all gives the same links, candidates,
+    conflicts and closure, triple for triple."""
+    incremental = _alignment_state(aligned_dataset.reader().store)
+    with aligned_dataset.transaction() as writer:
+        alignment.realign_all(writer)
+    assert _alignment_state(aligned_dataset.reader().store) == incremental
+
+
+def test_aligning_again_gives_the_same_result(aligned_dataset, aligned):
+    _, report = aligned
+    again = full_realignment(aligned_dataset)
     assert (again.matched, again.candidates, again.new, again.conflicts) == (
         report.matched, report.candidates, report.new, report.conflicts)
 
@@ -388,22 +414,91 @@ def test_merge_aligns_prints_the_report_and_writes_json(built, settings, tmp_pat
                      "--report-json", str(out_json)])
     out = capsys.readouterr().out
     assert code == 0
-    assert "matched: 6" in out and "candidates awaiting review (not linked): 1" in out and TENNIS in out
+    assert "matched: 4" in out and "candidates awaiting review (not linked): 1" in out and TENNIS in out
     report = Report.from_json(out_json.read_text(encoding="utf-8"))
     assert {(m.source, m.ours, m.theirs) for m in report.matched} >= {
         ("wikidata-extract", P + "sergei-lavrov", WD + "Q58217"), ("people", P + "vladimir-kolokoltsev",
                                                                    WD + "Q1344473")}
     assert [c.theirs for c in report.candidates] == [TENNIS]
 
-    # Removing a source removes its links and report; aligning again removes its aligned graph.
-    store = merge.open_store(store_dir)
-    merge.remove_source(store, "people")
+    # Removing a source removes its links, its report and its aligned graph, and nothing else.
+    ds = LocalDataset(store_dir)
+    def the_other_source(store) -> list[str]:
+        return [line for line in _alignment_state(store) if "wikidata-extract" in line]
+
+    others = the_other_source(ds.reader().store)
+    assert len(others) > 10
+    assert cli.main(["sources", "remove", "people", "--store", str(store_dir), "--dist", str(settings.dist_dir)]) == 0
+    store = ds.reader().store
     assert not store.query(f"""ASK {{ GRAPH <{merge.ALIGNMENT_GRAPH}> {{
-        ?n <{alignment.EKG}alignedBy> <{merge.SOURCE_BASE}people> }} }}""")
-    del store
-    assert cli.main(["align", "--store", str(store_dir)]) == 0
-    store = merge.open_store(store_dir)
+        ?n <{EKG}alignedBy> <{merge.SOURCE_BASE}people> }} }}""")
     graphs = {g.value for g in store.named_graphs()}
-    assert alignment.ALIGNED_BASE + "people" not in graphs and alignment.ALIGNED_BASE + "wikidata-extract" in graphs
+    assert ALIGNED_BASE + "people" not in graphs and ALIGNED_BASE + "wikidata-extract" in graphs
     assert not store.query(f"""ASK {{ GRAPH ?g {{ ?s ?p <{WD}Q1344473> }}
                                    FILTER(STRSTARTS(STR(?g), "{merge.MERGED_BASE}")) }}""")
+    assert the_other_source(store) == others, "the other source's links, closure and record are untouched"
+    assert cli.main(["align", "--store", str(store_dir), "--dist", str(settings.dist_dir)]) == 0
+
+
+# --------------------------------------------------------------------------- identifier vocabularies (issue 8)
+
+VOCAB = "https://example.org/vocabularies/"
+
+
+@pytest.fixture(scope="module")
+def vocabularies(built, settings, tmp_path_factory) -> LocalDataset:
+    ds = LocalDataset(tmp_path_factory.mktemp("vocabularies") / "store")
+    dataset.sync(ds, settings.dist_dir)
+    for name in ("wikidata-extract.ttl", "identifier-vocabularies.ttl"):
+        merge.merge_file(ds, EXTERNAL / name)
+    return ds
+
+
+def test_identifiers_are_found_where_real_vocabularies_put_them(vocabularies):
+    report = alignment.stored_report(vocabularies.reader())
+    found = {m.theirs: (m.ours, m.signals[0]) for m in report.matched if m.source == "identifier-vocabularies"}
+    assert found == {
+        VOCAB + "iran": (PL + "iran", "identifier:iso3166-alpha3"),  # LCC: cmns-id:identifies + lcc-lr:hasTag
+        VOCAB + "russia": (PL + "russia", "identifier:iso3166-alpha2"),  # older LCC: lcc-lr:identifies
+        VOCAB + "afghanistan": (PL + "afghanistan", "identifier:iso3166-numeric"),  # lcc-cr:hasNumericRegionCode
+        VOCAB + "syria": (PL + "syria", "identifier:iso3166-alpha2"),  # schema:identifier PropertyValue
+        VOCAB + "turkey": (PL + "turkey", "identifier:iso3166-alpha3"),  # p:P298 / ps:P298
+        "https://sws.geonames.org/124665/": (PL + "mashhad", "identifier:geonames"),  # reified rdf:subject
+        WD + "Q858": (PL + "syria", "identifier:wikidata"),  # a Wikidata item only ever an object
+    }
+    assert not any("persian" in m.theirs for m in report.matched), "a language code is no country code"
+
+
+def test_a_wikidata_item_used_only_as_an_object_brings_the_event_to_our_entity(vocabularies):
+    store = vocabularies.reader().store
+    assert store.query(f"""ASK {{ GRAPH <{ALIGNED_BASE}identifier-vocabularies> {{
+        <{VOCAB}event-1> <{VOCAB}target> <{PL}syria> }} }}""")
+
+
+def test_a_number_against_a_string_is_a_candidate_conflict(vocabularies):
+    store = vocabularies.reader().store
+    found = rows(store, f"""SELECT ?value ?graph ?signal WHERE {{ GRAPH <{merge.ALIGNMENT_GRAPH}> {{
+        ?c a <{alignment.VALUE_CONFLICT}> ; <{EKG}alignedEntity> <{PL}russia> ;
+           <{EKG}conflictProperty> <http://www.wikidata.org/prop/direct/P1082> ; <{EKG}signal> ?signal ;
+           <{EKG}conflictingValue> [ <http://www.w3.org/1999/02/22-rdf-syntax-ns#value> ?value ;
+                                     <{EKG}inGraph> ?graph ] }} }}""")
+    assert {(r["value"], r["graph"].rsplit("/", 1)[-1], r["signal"]) for r in found} == {
+        ("146000000", "wikidata-extract", "type-mismatch"), ("146000000", "identifier-vocabularies", "type-mismatch")}
+
+
+def test_freebase_mids_are_reached_through_dbpedia_and_removing_that_source_unlinks_them(built, settings, tmp_path):
+    ds = LocalDataset(tmp_path / "store")
+    dataset.sync(ds, settings.dist_dir)
+    merge.merge_file(ds, EXTERNAL / "dbpedia-freebase.ttl")
+    result = merge.merge_file(ds, EXTERNAL / "freebase.nt")
+    mid = "http://rdf.freebase.com/ns/m.0fictional1"
+    (link,) = [m for m in result.report.matched if m.theirs == mid]
+    assert (link.ours, link.signals[0], link.derived_from) == (P + "sergei-lavrov", "identifier:freebase",
+                                                              ("dbpedia-freebase",))
+    born = f"""ASK {{ GRAPH <{ALIGNED_BASE}freebase> {{ <{P}sergei-lavrov>
+        <http://rdf.freebase.com/ns/people.person.date_of_birth> ?d }} }}"""
+    assert ds.reader().query(born)
+    record, realigned = merge.remove_source(ds, "dbpedia-freebase")
+    assert realigned == ["freebase"], "the source whose link rested on the removed one is realigned"
+    assert not ds.reader().query(born)
+    assert not any(m.theirs == mid for m in alignment.stored_report(ds.reader()).matched)

@@ -65,16 +65,41 @@ def test_query_from_file(capsys, built, settings, tmp_path):
         0, "name\nSergei Lavrov\n\n")
 
 
-def test_malformed_query_exits_2_with_the_parser_message(capsys, built, settings):
-    code, _, err = run(capsys, "query", "SELECT * WHERE { ?s ?p }", "--dist", str(settings.dist_dir))
-    assert code == 2
-    assert "error at 1:" in err
+def test_malformed_query_exits_2_with_line_column_and_hint(capsys, built, settings):
+    code, out, err = run(capsys, "query", "SELECT * WHERE { ?s ?p }", "--dist", str(settings.dist_dir))
+    assert (code, out) == (2, "")
+    assert err == ("error: syntax error at line 1, column 24: a triple pattern needs a subject, a predicate and an "
+                   "object: one is missing before this\n")
+    assert "expected one of" not in err
+
+
+def test_malformed_query_file_names_the_file(capsys, built, settings, tmp_path):
+    path = tmp_path / "visits.rq"
+    path.write_text("SELECT ?e WHERE {\n  ?e a ekg:Visit\n")
+    code, out, err = run(capsys, "query", "-f", str(path), "--dist", str(settings.dist_dir))
+    assert (code, out) == (2, "")
+    assert err == (f"error: syntax error in {path} at line 3, column 1: '{{' opened at line 1, column 17 is never "
+                   "closed: add '}'\n")
+
+
+def test_missing_query_file_is_one_line_and_exit_2(capsys, built, settings, tmp_path):
+    missing = tmp_path / "missing.rq"
+    code, out, err = run(capsys, "query", "-f", str(missing), "--dist", str(settings.dist_dir))
+    assert (code, out) == (2, "")
+    assert err == f"error: cannot read the query file {missing}: no such file or directory\n"
+
+
+def test_missing_query_file_from_the_shell_has_no_traceback(built, settings, tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "eurasia_kg.cli", "query", "-f", "missing.rq",
+                           "--dist", str(settings.dist_dir)], capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr == "error: cannot read the query file missing.rq: no such file or directory\n"
 
 
 def test_query_without_a_build_exits_2(capsys, tmp_path):
-    code, _, err = run(capsys, "query", ASK, "--dist", str(tmp_path / "none"))
+    code, _, err = run(capsys, "query", ASK, "--dist", str(tmp_path / "none"), "--store", str(tmp_path / "store"))
     assert code == 2
-    assert "run 'eurasia-kg build' first" in err
+    assert "is empty" in err and "run 'eurasia-kg build'" in err
 
 
 def test_stats_prints_counts(capsys, built, settings):
@@ -111,3 +136,13 @@ def test_settings_table_matches_the_settings_class():
     from eurasia_kg.config import Settings
     assert [s.name for s in SETTINGS] == [f.name for f in fields(Settings)]
     assert all(getattr(Settings(), s.name) == s.default for s in SETTINGS if s.name != "root")
+
+
+def test_output_cut_short_by_a_pager_ends_quietly(built, settings, tmp_path):
+    """`eurasia-kg query … | head -1`: the reader goes away after one line of a long answer (far more
+    than a pipe holds); no broken-pipe traceback."""
+    command = (f"{sys.executable} -m eurasia_kg.cli query 'SELECT ?s ?p ?o WHERE {{ ?s ?p ?o }}' --format csv "
+               f"--dist {settings.dist_dir} --store {tmp_path / 'store'} | head -1")
+    done = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=120)
+    assert done.stdout == "s,p,o\n"
+    assert "Traceback" not in done.stderr and "BrokenPipeError" not in done.stderr, done.stderr

@@ -6,17 +6,19 @@ RDF with rdflib; the assertions are on elements and triples, not substrings.
 
 from __future__ import annotations
 
+import json
 import shutil
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 from rdflib import Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import OWL, RDF, RDFS
 
-from eurasia_kg.config import ID_BASE, PREFIXES, Settings
+from eurasia_kg.config import ID_BASE, ONTOLOGY_IRI, PREFIXES, Settings
 from eurasia_kg.web import create_app
 
 from .conftest import ROOT
@@ -74,12 +76,9 @@ def text_of(element: ET.Element | None) -> str:
 
 @pytest.fixture(scope="module")
 def dist(built, settings, tmp_path_factory) -> Path:
-    """The built dist/, with pyLODE's ontology page (the session build leaves it out for speed)."""
+    """A copy of the built dist/ (the download tests compare files with it)."""
     copy = tmp_path_factory.mktemp("linked-data") / "dist"
     shutil.copytree(settings.dist_dir, copy)
-    from pylode import OntPub
-
-    OntPub(ontology=str(copy / "ontology.ttl")).make_html(destination=str(copy / "ontology.html"))
     return copy
 
 
@@ -105,6 +104,23 @@ def lavrov_page(client) -> ET.Element:
     return parse_html(response.get_data(as_text=True))
 
 
+CONTEXT_URL = "http://localhost/context.jsonld"  # where the test client's server publishes it
+
+
+def parse_rdf(client, body: bytes, parser: str, with_oxigraph: bool = False) -> Graph:
+    """RDF from a response; for JSON-LD, the context it refers to is fetched from this server, as a
+    JSON-LD processor would (``with_oxigraph``: parsed by pyoxigraph rather than rdflib)."""
+    if parser == "json-ld":
+        doc = json.loads(body)
+        assert doc["@context"] == CONTEXT_URL
+        doc["@context"] = client.get("/context.jsonld").get_json()["@context"]
+        body = json.dumps(doc).encode()
+        if with_oxigraph:
+            triples = ox.parse(body, format=ox.RdfFormat.JSON_LD)
+            return Graph().parse(data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES), format="nt")
+    return Graph().parse(data=body, format=parser)
+
+
 def _construct(kg, iri: str) -> set:
     from eurasia_kg.sparql import to_rdflib
 
@@ -118,8 +134,9 @@ def test_page_shows_label_and_types(lavrov_page):
     assert text_of(lavrov_page.find(".//h1[@id='label']")) == "Sergei Lavrov"
     assert text_of(lavrov_page.find(".//title")).startswith("Sergei Lavrov")
     types = lavrov_page.find(".//p[@class='types']")
-    type_links = {a.get("href"): text_of(a) for a in types.iter("a")}
+    type_links = {a.get("title"): text_of(a) for a in types.iter("a")}
     assert type_links[str(EKG.Person)] == "Person"
+    assert {a.get("href") for a in types.iter("a") if a.get("title") == str(EKG.Person)} == {"/ontology#Person"}
     assert str(FOAF.Person) in type_links
 
 
@@ -135,9 +152,10 @@ def test_page_lists_statements_with_links(lavrov_page, kg):
     links = {a.get("href") for _, o, _ in rows for a in o.iter("a")}
     assert "/id/place/russia" in links  # a resource of ours links to its page here
     assert "/id/event/lavrov-visit-iran" in links
-    # Every non-type statement in the store is on the page.
+    # Every non-type statement in the store is on the page (how identifiers were checked is shown
+    # as their provenance instead).
     expected = kg.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ <{LAVROV}> ?p ?o }} "
-                         f"FILTER(?p != rdf:type) }}").rows[0][0]
+                         f"FILTER(?p NOT IN (rdf:type, ekg:identifierEvidence)) }}").rows[0][0]
     assert len(rows) == int(expected.value)
     graphs = {text_of(g) for _, _, g in rows}
     assert {"shared", "inferred"} <= graphs
@@ -159,6 +177,33 @@ def test_page_shows_the_quotes_behind_the_facts(lavrov_page, kg):
     assert expected
     assert shown == expected
     assert any("Sergei Lavrov paid a visit to Iran" in quote for quote in shown)
+
+
+def test_page_shows_each_quote_once_with_the_facts_it_supports(lavrov_page):
+    items = lavrov_page.find(".//section[@id='quotes']/ul").findall("li")
+    quotes = [text_of(li.find("blockquote")) for li in items]
+    assert len(quotes) == len(set(quotes)) == 2  # 18 rows before: each quote once per fact and property
+    facts = {quote: [a.get("href") for a in li.find("span[@class='facts']").iter("a")][:-1]
+             for quote, li in zip(quotes, items, strict=True)}
+    visit = next(q for q in quotes if "Sergei Lavrov paid a visit to Iran" in q)
+    assert facts[visit] == ["/id/event/lavrov-syria-talks", "/id/event/lavrov-visit-iran",
+                            "/id/holding/sergei-lavrov--minister-of-foreign-affairs-of-russia"]
+    assert sum(len(f) for f in facts.values()) == 6
+
+
+def test_identifier_evidence_is_shown_as_provenance(lavrov_page):
+    statements = text_of(lavrov_page.find(".//section[@id='statements']"))
+    assert "entity-ids.csv" not in statements and "identifier evidence" not in statements
+    provenance = lavrov_page.find(".//section[@id='identifiers']/div[@id='identifier-provenance']")
+    assert text_of(provenance.find("h3")) == "Provenance of these identifiers"
+    assert "Q58217,Sergey Lavrov" in text_of(provenance.find(".//cite"))
+
+
+def test_literals_are_shown_as_text(lavrov_page):
+    rows = {text_of(p): o for p, o, _g in _rows(lavrov_page.find(".//section[@id='statements']"))}
+    label = rows["rdfs:label"]
+    assert text_of(label) == "Sergei Lavrov"  # not "Sergei Lavrov"@en, nor Sergei Lavrov@en
+    assert label.find("span[@class='literal']").get("lang") == "en"
 
 
 def test_page_shows_external_identifiers(lavrov_page):
@@ -195,7 +240,7 @@ def test_rdf_by_accept_and_by_suffix(client, kg, media_type, suffix, parser):
     for response in (by_accept, by_suffix):
         assert response.status_code == 200
         assert response.mimetype == media_type
-        graph = Graph().parse(data=response.get_data(), format=parser)
+        graph = parse_rdf(client, response.get_data(), parser)
         assert (LAVROV, FOAF.name, Literal("Sergei Lavrov")) in graph
         assert (URIRef(ID_BASE + "event/lavrov-visit-iran"), EKG.participant, LAVROV) in graph
         assert set(graph) == expected
@@ -248,8 +293,57 @@ def test_ontology_html_for_browsers_and_turtle_by_negotiation(client):
     assert (URIRef("https://w3id.org/eurasia-kg/ontology"), RDF.type, OWL.Ontology) in graph
     as_json_ld = client.get("/ontology", headers={"Accept": "application/ld+json"})
     assert as_json_ld.mimetype == "application/ld+json"
-    assert isomorphic(Graph().parse(data=as_json_ld.get_data(), format="json-ld"), graph)
+    assert isomorphic(parse_rdf(client, as_json_ld.get_data(), "json-ld"), graph)
     assert isomorphic(Graph().parse(data=client.get("/ontology.ttl").get_data(), format="turtle"), graph)
+
+
+def test_ontology_page_has_its_title_iri_prefixes_and_the_site_header(client):
+    response = client.get("/ontology", headers={"Accept": BROWSER})
+    assert response.status_code == 200 and response.mimetype == "text/html"
+    body = response.get_data(as_text=True)
+    page = parse_html(body)
+    assert text_of(page.find(".//title")) == "eurasia-kg ontology · eurasia-kg"
+    assert text_of(page.find(".//h1")) == "eurasia-kg ontology"
+    assert text_of(page.find(".//code[@id='ontology-iri']")) == ONTOLOGY_IRI
+    assert page.find(".//header[@class='site']/nav") is not None
+    assert "ns1:" not in body
+    prefixes = {text_of(tr.find("td/code")): text_of(tr.findall("td")[1]) for tr in
+                page.find(".//section[@id='prefixes']//tbody").iter("tr")}
+    assert prefixes["ekg:"] == PREFIXES["ekg"]
+    person = page.find(".//div[@id='Person']")
+    assert text_of(person.find("h3/code")) == "ekg:Person"
+
+
+def test_ontology_version_iri_resolves_here(client):
+    page = parse_html(client.get("/ontology", headers={"Accept": BROWSER}).get_data(as_text=True))
+    link = page.find(".//a[@id='version-iri']")
+    assert text_of(link) == ONTOLOGY_IRI + "/0.1.0"
+    assert link.get("href") == "/ontology/0.1.0"
+    response = client.get(link.get("href"), headers={"Accept": "text/turtle"})
+    assert response.status_code == 200 and response.mimetype == "text/turtle"
+    graph = Graph().parse(data=response.get_data(), format="turtle")
+    assert (URIRef(ONTOLOGY_IRI), OWL.versionIRI, URIRef(ONTOLOGY_IRI + "/0.1.0")) in graph
+    assert client.get("/ontology/0.0.9", headers={"Accept": "text/turtle"}).status_code == 404
+
+
+def test_context_is_served_with_the_projects_prefixes(client):
+    response = client.get("/context.jsonld")
+    assert response.status_code == 200
+    assert response.mimetype == "application/ld+json"
+    assert response.get_json() == {"@context": dict(sorted(PREFIXES.items()))}
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+
+
+@pytest.mark.parametrize("with_oxigraph", [False, True], ids=["rdflib", "pyoxigraph"])
+def test_resource_json_ld_is_compact_and_round_trips(client, kg, with_oxigraph):
+    response = client.get("/id/person/sergei-lavrov.jsonld")
+    assert response.status_code == 200 and response.mimetype == "application/ld+json"
+    doc = json.loads(response.get_data())
+    assert doc["@context"] == CONTEXT_URL
+    lavrov = next(node for node in doc["@graph"] if node["@id"] == "person:sergei-lavrov")
+    assert lavrov["foaf:name"] == "Sergei Lavrov"
+    graph = parse_rdf(client, response.get_data(), "json-ld", with_oxigraph=with_oxigraph)
+    assert set(graph) == _construct(kg, str(LAVROV))
 
 
 def test_void(client, kg):

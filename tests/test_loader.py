@@ -74,7 +74,8 @@ def test_missing_file_is_a_clear_error(tmp_path):
 def test_jsonld_remote_context_is_refused(tmp_path, context):
     path = tmp_path / "remote.jsonld"
     path.write_text('{"@context": ' + context + ', "@id": "http://example.org/a", "name": "x"}')
-    with pytest.raises(loader.DataFileError, match="remote @context is refused"):
+    with pytest.raises(loader.DataFileError,
+                       match=r"refused: the JSON-LD @context .* (is remote|is a local file); it was not fetched"):
         loader.parse_into(Graph(), path)
 
 

@@ -30,8 +30,10 @@ import pyoxigraph as ox
 import pytest
 from rdflib import Graph
 
-from eurasia_kg import cli, loader, merge
+from eurasia_kg import cli, dataset, loader, merge
 from eurasia_kg.config import GRAPH_BASE
+from eurasia_kg.dataset import LocalDataset
+from eurasia_kg.dataset.local import GENERATIONS, LocalWriter
 
 EXTERNAL = Path(__file__).resolve().parent / "fixtures" / "external"
 EKG = "https://w3id.org/eurasia-kg/ontology#"
@@ -53,13 +55,13 @@ FORMATS = {".ttl": ox.RdfFormat.TURTLE, ".nt": ox.RdfFormat.N_TRIPLES, ".nq": ox
 # --------------------------------------------------------------------------- helpers
 
 
+def ds(store_dir: Path) -> LocalDataset:
+    return LocalDataset(store_dir)
+
+
 def dump(store_dir: Path) -> list[str]:
-    """Every quad of the on-disk store (opened as the CLI opens it, recovering an interrupted merge)."""
-    store = merge.open_store(store_dir)
-    try:
-        return sorted(store.dump(format=ox.RdfFormat.N_QUADS).decode().splitlines())
-    finally:
-        del store
+    """Every quad of the published store, as every reader (the CLI, the server) sees it."""
+    return sorted(ds(store_dir).reader().store.dump(format=ox.RdfFormat.N_QUADS).decode().splitlines())
 
 
 def triples_of(path: Path) -> set[str]:
@@ -77,16 +79,23 @@ def run_cli(capsys, *args: str) -> tuple[int, str, str]:
     return code, out, err
 
 
+def unpublished(store_dir: Path) -> list[str]:
+    """Generations a writer started and never published."""
+    current = ds(store_dir).generation()
+    root = store_dir / GENERATIONS
+    return sorted(p.name for p in root.iterdir() if p.name > current) if root.is_dir() else []
+
+
 def no_leftovers(store_dir: Path) -> bool:
-    """No checkpoint and no in-progress marker beside the store."""
-    return not merge._marker(store_dir).exists() and not merge._backup_dir(store_dir).exists()
+    """No unpublished generation is left beside the published one."""
+    return unpublished(store_dir) == []
 
 
 @pytest.fixture
 def seeded(tmp_path) -> Path:
     """A store that already holds one merged source, so "unchanged" means something."""
     store_dir = tmp_path / "store"
-    merge.merge_file(store_dir, EXTERNAL / "wikidata-extract.ttl")
+    merge.merge_file(ds(store_dir), EXTERNAL / "wikidata-extract.ttl")
     return store_dir
 
 
@@ -122,7 +131,7 @@ def test_every_format_merges_into_its_own_graph_with_a_dcat_prov_record(tmp_path
     path = EXTERNAL / filename
     store_dir = tmp_path / "store"
     before = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    result = merge.merge_file(store_dir, path)
+    result = merge.merge_file(ds(store_dir), path, align=False)
     record = result.record
     name = merge.default_name(path)
     expected = triples_of(path)
@@ -135,7 +144,7 @@ def test_every_format_merges_into_its_own_graph_with_a_dcat_prov_record(tmp_path
     assert record.license == GOOD[filename]
     assert before <= dt.datetime.fromisoformat(record.merged_at) <= dt.datetime.now(dt.UTC)
 
-    store = merge.open_store(store_dir)
+    store = ds(store_dir).reader().store
     graphs = {g.value for g in store.named_graphs()}
     assert graphs == {record.graph, merge.MERGE_METADATA_GRAPH}, "the file's own graphs are folded into one"
     assert not list(store.quads_for_pattern(None, None, None, ox.DefaultGraph()))
@@ -171,7 +180,7 @@ def test_merging_the_same_file_again_changes_nothing(tmp_path, capsys):
     assert "people: unchanged (same SHA-256); nothing to do" in out
     assert "cities: unchanged" in out
     assert dump(store_dir) == first
-    result = merge.merge_file(store_dir, EXTERNAL / "people.jsonld")
+    result = merge.merge_file(ds(store_dir), EXTERNAL / "people.jsonld")
     assert not result.changed and dump(store_dir) == first
 
 
@@ -180,7 +189,7 @@ def test_the_same_name_with_other_data_is_refused(seeded, tmp_path):
     other.write_text("<https://example.org/x> <https://example.org/p> 1 .\n", encoding="utf-8")
     before = dump(seeded)
     with pytest.raises(merge.MergeError, match="already holds other data"):
-        merge.merge_file(seeded, other)
+        merge.merge_file(ds(seeded), other)
     assert dump(seeded) == before
 
 
@@ -227,7 +236,7 @@ def test_a_parse_error_leaves_the_store_exactly_as_it_was(seeded, capsys):
     before = dump(seeded)
     broken = EXTERNAL / "broken.ttl"
     with pytest.raises(merge.MergeError) as caught:
-        merge.merge_file(seeded, broken)
+        merge.merge_file(ds(seeded), broken)
     message = str(caught.value)
     assert message.startswith(f"{broken}:12: cannot parse")
     assert dump(seeded) == before and no_leftovers(seeded)
@@ -242,45 +251,31 @@ def test_a_parse_error_at_line_90000_leaves_the_store_exactly_as_it_was(seeded, 
     path = big_ntriples(tmp_path / "late-error.nt", 90_000, error_at=90_000)
     before = dump(seeded)
     with pytest.raises(merge.MergeError, match=re.escape(f"{path}:90000: cannot parse")):
-        merge.merge_file(seeded, path)
+        merge.merge_file(ds(seeded), path)
     assert dump(seeded) == before and no_leftovers(seeded)
 
 
-class _FullDisk:
-    """A file that fails like a full disk after ``after`` bytes."""
-
-    def __init__(self, raw, after: int):
-        self.raw, self.left = raw, after
-
-    def read(self, size: int = -1) -> bytes:
-        if self.left <= 0:
-            raise OSError(28, "No space left on device")
-        data = self.raw.read(min(size if size >= 0 else self.left, self.left))
-        self.left -= len(data)
-        return data
-
-    def readinto(self, buffer) -> int:
-        data = self.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
-
-    def readable(self) -> bool:
-        return True
-
-    def close(self) -> None:
-        self.raw.close()
-
-
 def test_a_full_disk_in_mid_merge_leaves_the_store_as_it_was(seeded, tmp_path, monkeypatch):
-    """Simulated: the input stream fails with ENOSPC after 1 MB, in the middle of the bulk load."""
+    """Simulated: the store's disk fills up after half the file is bulk-loaded (the first half is
+    really written into the new generation, then the load fails with ENOSPC)."""
     path = big_ntriples(tmp_path / "big.nt", 30_000)
+    half = tmp_path / "half.nt"
+    half.write_text("".join(path.read_text(encoding="utf-8").splitlines(keepends=True)[:15_000]), encoding="utf-8")
     before = dump(seeded)
-    real_open = merge._open
-    monkeypatch.setattr(merge, "_open", lambda p: _FullDisk(real_open(p), 1 << 20))
+    real_load = LocalWriter.load_path
+    written = []
+
+    def fills_up(writer, file, fmt, graph, base_iri=None):
+        real_load(writer, str(half), fmt, graph, base_iri)
+        written.append(writer.count(graph))
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(LocalWriter, "load_path", fills_up)
     with pytest.raises(merge.MergeError) as caught:
-        merge.merge_file(seeded, path)
+        merge.merge_file(ds(seeded), path)
     assert str(path) in str(caught.value) and "No space left on device" in str(caught.value)
     monkeypatch.undo()
+    assert written == [15_000], "half the data was in the store when the disk 'filled up'"
     assert dump(seeded) == before and no_leftovers(seeded)
 
 
@@ -290,12 +285,12 @@ def test_a_disk_error_after_the_data_is_written_still_leaves_the_store_as_it_was
     written = []
 
     def failing_license(store, graph):
-        written.append(merge._count(store, graph))
+        written.append(store.count(graph))
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(merge, "find_license", failing_license)
     with pytest.raises((OSError, merge.MergeError), match="No space left on device"):
-        merge.merge_file(seeded, EXTERNAL / "country-codes.nt")
+        merge.merge_file(ds(seeded), EXTERNAL / "country-codes.nt")
     monkeypatch.undo()
     assert written == [22], "the triples had been written when the disk 'filled up'"
     assert dump(seeded) == before and no_leftovers(seeded)
@@ -305,19 +300,21 @@ KILL_CHILD = textwrap.dedent("""
     import sys, time
     from pathlib import Path
     from eurasia_kg import merge
+    from eurasia_kg.dataset import LocalDataset
 
     def progress(done, total):
         print(f"progress {done} {total}", flush=True)
         time.sleep(0.2)  # only widens the window for the kill; the kill itself is real
 
-    merge.merge_file(Path(sys.argv[1]), Path(sys.argv[2]), progress=progress)
+    merge.merge_file(LocalDataset(Path(sys.argv[1])), Path(sys.argv[2]), progress=progress)
     print("merged", flush=True)
 """)
 
 
 def test_a_sigkill_in_mid_merge_leaves_the_store_as_it_was(seeded, tmp_path):
-    """A real process merging 300,000 triples is killed with SIGKILL once it has read part of the file;
-    reopening the store (as every command does) puts the pre-merge state back."""
+    """A real process merging 300,000 triples is killed with SIGKILL once it has read part of the file:
+    it was writing an unpublished generation, so readers never see any of it, and the next writer
+    deletes it."""
     path = big_ntriples(tmp_path / "big.nt", 300_000)
     before = dump(seeded)
     child = subprocess.Popen([sys.executable, "-c", KILL_CHILD, str(seeded), str(path)],
@@ -333,7 +330,7 @@ def test_a_sigkill_in_mid_merge_leaves_the_store_as_it_was(seeded, tmp_path):
                     break
         else:
             pytest.fail("the merge never reported progress")
-        assert merge._marker(seeded).exists(), "a merge is in progress"
+        assert unpublished(seeded), "a merge is in progress, in a generation of its own"
         os.kill(child.pid, signal.SIGKILL)
         child.wait(timeout=30)
     finally:
@@ -342,10 +339,12 @@ def test_a_sigkill_in_mid_merge_leaves_the_store_as_it_was(seeded, tmp_path):
             child.wait()
     assert child.returncode == -signal.SIGKILL
     assert "merged" not in child.stdout.read()
-    assert merge._marker(seeded).exists(), "killed in mid-merge: the marker is still there"
-    assert dump(seeded) == before
+    assert unpublished(seeded), "killed in mid-merge: its half-written generation is still on disk"
+    assert dump(seeded) == before, "and nobody reads it"
+    assert merge.read_sources(ds(seeded).reader()).keys() == {"wikidata-extract"}
+    merge.merge_file(ds(seeded), EXTERNAL / "country-codes.nt")  # the next writer clears it away
     assert no_leftovers(seeded)
-    assert merge.read_sources(merge.open_store(seeded)).keys() == {"wikidata-extract"}
+    assert merge.read_sources(ds(seeded).reader()).keys() == {"wikidata-extract", "country-codes"}
 
 
 # --------------------------------------------------------------------------- hostile input
@@ -354,7 +353,8 @@ def test_a_sigkill_in_mid_merge_leaves_the_store_as_it_was(seeded, tmp_path):
 def _no_fetch_child(store_dir: Path, path: Path) -> subprocess.CompletedProcess:
     """Merge in a child process: a file that names a FIFO blocks any reader, so a timeout means it was read."""
     code = ("import sys; from pathlib import Path; from eurasia_kg import merge\n"
-            "try:\n    merge.merge_file(Path(sys.argv[1]), Path(sys.argv[2]))\n"
+            "from eurasia_kg.dataset import LocalDataset\n"
+            "try:\n    merge.merge_file(LocalDataset(Path(sys.argv[1])), Path(sys.argv[2]))\n"
             "except merge.MergeError as exc:\n    print('refused:', exc); sys.exit(3)\n")
     try:
         return subprocess.run([sys.executable, "-c", code, str(store_dir), str(path)], capture_output=True,
@@ -371,7 +371,7 @@ def test_xxe_is_refused_without_reading_the_local_file(seeded, tmp_path, capsys)
                                                                              secret.as_uri()), encoding="utf-8")
     before = dump(seeded)
     with pytest.raises(merge.MergeError) as caught:
-        merge.merge_file(seeded, xxe)
+        merge.merge_file(ds(seeded), xxe)
     message = str(caught.value)
     assert message.startswith(f"{xxe}: refused:") and "DOCTYPE" in message and "external entities" in message
     assert "TOP-SECRET" not in message
@@ -381,7 +381,7 @@ def test_xxe_is_refused_without_reading_the_local_file(seeded, tmp_path, capsys)
     packed = tmp_path / "xxe.rdf.gz"
     packed.write_bytes(gzip.compress(xxe.read_bytes()))
     with pytest.raises(merge.MergeError, match="DOCTYPE"):
-        merge.merge_file(seeded, packed)
+        merge.merge_file(ds(seeded), packed)
 
     code, _, err = run_cli(capsys, "merge", EXTERNAL / "xxe.rdf", "--store", seeded, "--no-progress")
     assert code == 2 and f"{EXTERNAL / 'xxe.rdf'}: refused" in err
@@ -406,9 +406,10 @@ def test_an_entity_bomb_is_refused_fast_and_without_growing_memory(seeded, tmp_p
         import json, resource, sys, time
         from pathlib import Path
         from eurasia_kg import merge
+        from eurasia_kg.dataset import LocalDataset
         start, rss = time.monotonic(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         try:
-            merge.merge_file(Path(sys.argv[1]), Path(sys.argv[2]))
+            merge.merge_file(LocalDataset(Path(sys.argv[1])), Path(sys.argv[2]))
             outcome = "merged"
         except merge.MergeError as exc:
             outcome = str(exc)
@@ -476,13 +477,13 @@ def test_merge_refuses_a_utf16_bomb(tmp_path):
     """pyoxigraph reads UTF-8 only: a UTF-16 file fails to parse before any entity is expanded."""
     bomb = _utf16(write_bomb(tmp_path / "utf16-bomb.rdf", levels=4))
     with pytest.raises(merge.MergeError, match="cannot parse|refused"):
-        merge.merge_file(tmp_path / "store", bomb)
+        merge.merge_file(ds(tmp_path / "store"), bomb)
 
 
 def test_merge_refuses_a_doctype_after_a_long_comment(tmp_path):
     bomb = _padded(write_bomb(tmp_path / "padded-bomb.rdf", levels=4))  # small: harmless if it gets through
     with pytest.raises(merge.MergeError, match="DOCTYPE"):
-        merge.merge_file(tmp_path / "store", bomb)
+        merge.merge_file(ds(tmp_path / "store"), bomb)
 
 
 class _CountingHandler(http.server.BaseHTTPRequestHandler):
@@ -511,8 +512,10 @@ def test_a_remote_jsonld_context_over_http_is_not_fetched(seeded, tmp_path):
             "127.0.0.1:9", f"127.0.0.1:{server.server_address[1]}"), encoding="utf-8")
         before = dump(seeded)
         with pytest.raises(merge.MergeError) as caught:
-            merge.merge_file(seeded, path)
-        assert str(caught.value).startswith(f"{path}:") and "remote context" in str(caught.value)
+            merge.merge_file(ds(seeded), path)
+        message = str(caught.value)
+        assert message.startswith(f"{path}: refused: the JSON-LD @context 'http://127.0.0.1:")
+        assert "is remote; it was not fetched" in message, "the message names the context and says so"
         assert _CountingHandler.requests == [], "nothing was fetched"
         assert dump(seeded) == before
     finally:
@@ -522,15 +525,41 @@ def test_a_remote_jsonld_context_over_http_is_not_fetched(seeded, tmp_path):
 
 def test_a_file_jsonld_context_is_not_read(tmp_path):
     for_the_fixture = EXTERNAL / "remote-context-file.jsonld"
-    with pytest.raises(merge.MergeError, match="remote context"):
-        merge.merge_file(tmp_path / "store", for_the_fixture)
+    with pytest.raises(merge.MergeError, match=re.escape(
+            "@context 'file:///etc/eurasia-kg-test/context.jsonld' is a local file; it was not fetched")):
+        merge.merge_file(ds(tmp_path / "store"), for_the_fixture)
     fifo = tmp_path / "context.fifo"
     os.mkfifo(fifo)
     path = tmp_path / "remote-context-file.jsonld"
     path.write_text(for_the_fixture.read_text(encoding="utf-8").replace(
         "file:///etc/eurasia-kg-test/context.jsonld", fifo.as_uri()), encoding="utf-8")
     done = _no_fetch_child(tmp_path / "store", path)
-    assert done.returncode == 3 and f"refused: {path}:" in done.stdout and "remote context" in done.stdout
+    assert done.returncode == 3 and f"refused: {path}:" in done.stdout and "is a local file" in done.stdout
+
+
+@pytest.mark.parametrize("context, named", [
+    ({"@import": "https://example.org/ctx.jsonld", "ex": "https://example.org/"},
+     "imports 'https://example.org/ctx.jsonld' (@import); it was not fetched"),
+    ("context.jsonld", "@context 'context.jsonld' is a relative reference"),
+    ([{"ex": "https://example.org/"}, "https://example.org/second.jsonld"],
+     "@context 'https://example.org/second.jsonld' is remote; it was not fetched"),
+])
+def test_every_context_that_would_be_fetched_is_named_in_the_refusal(tmp_path, context, named):
+    path = tmp_path / "ctx.jsonld"
+    path.write_text(json.dumps({"@context": context, "@id": "https://example.org/x",
+                                "https://example.org/p": "v"}), encoding="utf-8")
+    with pytest.raises(merge.MergeError) as caught:
+        merge.merge_file(ds(tmp_path / "store"), path)
+    assert str(caught.value).startswith(f"{path}: refused: ") and named in str(caught.value)
+    assert not (tmp_path / "store" / "GENERATION").exists(), "nothing was written"
+
+
+def test_deeply_nested_jsonld_is_refused_with_a_message(tmp_path):
+    path = tmp_path / "deep.jsonld"
+    path.write_text('{"@id": "https://example.org/x", "https://example.org/p": ' + "[" * 100_000 + "]" * 100_000
+                    + "}", encoding="utf-8")
+    with pytest.raises(merge.MergeError, match="nested too deeply"):
+        merge.merge_file(ds(tmp_path / "store"), path)
 
 
 def test_the_size_limit_is_configurable_and_named_in_the_refusal(seeded, capsys, monkeypatch):
@@ -538,7 +567,7 @@ def test_the_size_limit_is_configurable_and_named_in_the_refusal(seeded, capsys,
     size = path.stat().st_size
     before = dump(seeded)
     with pytest.raises(merge.MergeError) as caught:
-        merge.merge_file(seeded, path, max_bytes=1000)
+        merge.merge_file(ds(seeded), path, max_bytes=1000)
     assert str(caught.value) == (f"{path}: refused: the file is {size} bytes, over the limit of 1000 "
                                  "(setting max_merge_bytes)")
     code, _, err = run_cli(capsys, "merge", path, "--store", seeded, "--max-merge-bytes", "1000", "--no-progress")
@@ -548,7 +577,7 @@ def test_the_size_limit_is_configurable_and_named_in_the_refusal(seeded, capsys,
     assert code == 2 and "over the limit of 999" in err
     assert dump(seeded) == before
     monkeypatch.delenv("EURASIA_KG_MAX_MERGE_BYTES")
-    assert merge.merge_file(seeded, path, max_bytes=size).changed
+    assert merge.merge_file(ds(seeded), path, max_bytes=size).changed
 
 
 # --------------------------------------------------------------------------- validation
@@ -558,7 +587,7 @@ def test_strict_rejects_a_nonconforming_source(seeded, capsys):
     before = dump(seeded)
     code, _, err = run_cli(capsys, "merge", EXTERNAL / "nonconforming.ttl", "--strict", "--store", seeded,
                            "--no-progress", "--no-align")
-    assert code == 2
+    assert code == 1, "does not conform: 1, as for validate (2 is for errors)"
     assert "rejected (--strict)" in err and str(EXTERNAL / "nonconforming.ttl") in err
     assert "English rdfs:label" in err, "the violation is reported"
     assert dump(seeded) == before and no_leftovers(seeded)
@@ -569,12 +598,12 @@ def test_without_strict_a_nonconforming_source_is_kept_and_flagged(seeded, capsy
                            "--no-align")
     assert code == 0
     assert "nonconforming: kept but flagged" in out and "(conforms: false)" in out
-    record = merge.read_sources(merge.open_store(seeded))["nonconforming"]
+    record = merge.read_sources(ds(seeded).reader())["nonconforming"]
     assert record.conforms is False and record.violations >= 1
     code, out, _ = run_cli(capsys, "sources", "list", "--store", seeded)
     line = next(line for line in out.splitlines() if line.startswith("nonconforming"))
     assert f"[{record.violations} violations]" in line
-    store = merge.open_store(seeded)
+    store = ds(seeded).reader().store
     assert store.query(f"""ASK {{ GRAPH <{merge.MERGE_METADATA_GRAPH}> {{
         <{merge.SOURCE_BASE}nonconforming> <{EKG}conforms> false }} }}""")
 
@@ -583,7 +612,7 @@ def test_a_conforming_source_is_recorded_as_conforming(tmp_path, capsys):
     store_dir = tmp_path / "store"
     assert run_cli(capsys, "merge", EXTERNAL / "geonames.rdf", "--store", store_dir, "--dist", tmp_path / "none",
                    "--no-progress", "--no-align")[0] == 0
-    assert merge.read_sources(merge.open_store(store_dir))["geonames"].conforms is True
+    assert merge.read_sources(ds(store_dir).reader())["geonames"].conforms is True
 
 
 # --------------------------------------------------------------------------- the curated graphs
@@ -595,35 +624,78 @@ def _normalised(lines) -> Counter:
 
 def test_syncing_the_curated_graphs_replaces_only_them(built, settings, tmp_path):
     store_dir = tmp_path / "store"
-    store = merge.open_store(store_dir)
-    merge.sync_curated(store, settings.dist_dir)
-    del store
+    dataset.sync(ds(store_dir), settings.dist_dir)
     for name in ("think-tank.trig", "people.jsonld"):
-        merge.merge_file(store_dir, EXTERNAL / name)
-    store = merge.open_store(store_dir)
+        merge.merge_file(ds(store_dir), EXTERNAL / name)
     # Make the store's curated graphs stale: a stray graph, a stray statement, a lost one.
-    stale = ox.NamedNode(GRAPH_BASE + "stale")
-    store.add(ox.Quad(ox.NamedNode("https://example.org/stray"), ox.NamedNode("https://example.org/p"),
-                      ox.Literal("stale"), stale))
-    shared = ox.NamedNode(GRAPH_BASE + "shared")
-    store.add(ox.Quad(ox.NamedNode("https://example.org/stray"), ox.NamedNode("https://example.org/p"),
-                      ox.Literal("stale"), shared))
-    store.remove(next(iter(store.quads_for_pattern(None, None, None, shared))))
+    with ds(store_dir).transaction() as writer:
+        stale = ox.NamedNode(GRAPH_BASE + "stale")
+        writer.store.add(ox.Quad(ox.NamedNode("https://example.org/stray"), ox.NamedNode("https://example.org/p"),
+                                 ox.Literal("stale"), stale))
+        shared = ox.NamedNode(GRAPH_BASE + "shared")
+        writer.store.add(ox.Quad(ox.NamedNode("https://example.org/stray"), ox.NamedNode("https://example.org/p"),
+                                 ox.Literal("stale"), shared))
+        writer.store.remove(next(iter(writer.store.quads_for_pattern(None, None, None, shared))))
 
     def split():
         curated, merged = [], []
-        for quad in store:
+        for quad in ds(store_dir).reader().store:
             graph = quad.graph_name
             in_curated = isinstance(graph, ox.NamedNode) and graph.value.startswith(GRAPH_BASE)
             (curated if in_curated else merged).append(str(quad))
         return curated, sorted(merged)
 
+    def merged_data(lines):  # the sources and their records; the alignment is recomputed on a sync
+        return [line for line in lines if merge.ALIGNMENT_GRAPH not in line and "/_aligned/" not in line]
+
     _, merged_before = split()
     assert any(merge.MERGED_BASE in line for line in merged_before)
-    merge.sync_curated(store, settings.dist_dir)
+    assert dataset.sync(ds(store_dir), settings.dist_dir, force=True).changed
     curated_after, merged_after = split()
-    assert merged_after == merged_before, "merged graphs and their metadata are untouched"
+    assert merged_data(merged_after) == merged_data(merged_before), "merged graphs and their metadata are untouched"
     fresh = ox.Store()  # the build's output, loaded as the store loads it (literals in canonical form)
     fresh.bulk_load(path=str(settings.dist_dir / "eurasia-kg.nq"), format=ox.RdfFormat.N_QUADS)
     assert _normalised(curated_after) == _normalised(str(q) for q in fresh)
     assert not any("stale" in line for line in curated_after)
+
+
+KILL_IN_ALIGNMENT = textwrap.dedent("""
+    import sys, time
+    from pathlib import Path
+    from eurasia_kg import alignment, merge
+    from eurasia_kg.dataset import LocalDataset
+
+    real = alignment.align_source
+
+    def slow_align(writer, name, *args, **kwargs):
+        report = real(writer, name, *args, **kwargs)  # the alignment is written ...
+        print("aligned, not yet published", flush=True)
+        time.sleep(60)  # ... and the process is killed before the transaction ends
+        return report
+
+    alignment.align_source = slow_align
+    merge.merge_file(LocalDataset(Path(sys.argv[1])), Path(sys.argv[2]))
+    print("merged", flush=True)
+""")
+
+
+def test_a_kill_during_the_alignment_leaves_neither_the_source_nor_a_stale_alignment(built, settings, tmp_path):
+    """The alignment is part of the merge's transaction: killed after aligning but before publishing,
+    the store holds neither the source nor any of its links, and no stale alignment either."""
+    store_dir = tmp_path / "store"
+    dataset.sync(ds(store_dir), settings.dist_dir)
+    merge.merge_file(ds(store_dir), EXTERNAL / "wikidata-extract.ttl")
+    before = dump(store_dir)
+    child = subprocess.Popen([sys.executable, "-c", KILL_IN_ALIGNMENT, str(store_dir), str(EXTERNAL / "people.jsonld")],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = child.stdout.readline()
+        assert line.startswith("aligned, not yet published"), child.stderr.read()
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait(timeout=30)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert dump(store_dir) == before
+    assert merge.read_sources(ds(store_dir).reader()).keys() == {"wikidata-extract"}

@@ -9,8 +9,9 @@ import shutil
 import pyoxigraph as ox
 import pytest
 
-from eurasia_kg import alignment, merge, tabular
+from eurasia_kg import dataset, merge, tabular
 from eurasia_kg import network as N
+from eurasia_kg.dataset import LocalDataset
 
 from .conftest import ROOT
 
@@ -100,24 +101,22 @@ def _message(bad, out) -> str:
 
 
 def test_a_bad_tsv_merge_changes_nothing(built, settings, tmp_path):
-    store_dir = tmp_path / "store"
-    store = merge.open_store(store_dir)
-    merge.sync_curated(store, settings.dist_dir)
-    before = len(store)
-    del store
+    ds = LocalDataset(tmp_path / "store")
+    dataset.sync(ds, settings.dist_dir)
+    before = len(ds.reader().store)
     bad = tmp_path / "bad.tsv"
     bad.write_text("Event ID\tSource Name\n1\tx\n")
     with pytest.raises(merge.MergeError, match="missing column"):
-        tabular.merge_tabular(store_dir, bad, MAPPINGS / "icews-events.toml")
-    assert len(merge.open_store(store_dir)) == before
+        tabular.merge_tabular(ds, bad, MAPPINGS / "icews-events.toml")
+    assert len(ds.reader().store) == before
 
 
 def test_a_tsv_over_the_size_limit_is_refused_before_mapping(tmp_path, monkeypatch):
     mapped = []
     monkeypatch.setattr(tabular, "to_rdf_file", lambda *args: mapped.append(args))
     with pytest.raises(merge.MergeError, match="over the limit of 100"):
-        tabular.merge_tabular(tmp_path / "store", FIXTURES / "icews-events.tsv", MAPPINGS / "icews-events.toml",
-                              max_bytes=100)
+        tabular.merge_tabular(LocalDataset(tmp_path / "store"), FIXTURES / "icews-events.tsv",
+                              MAPPINGS / "icews-events.toml", max_bytes=100)
     assert mapped == []
 
 
@@ -132,21 +131,18 @@ def test_a_mapping_with_unknown_keys_is_refused(tmp_path):
 
 @pytest.fixture(scope="module")
 def merged(built, settings, tmp_path_factory):
-    """The curated graphs, then the four event-data fixtures and the ICEWS crosswalk, merged and aligned."""
+    """The curated graphs, then the four event-data fixtures and the ICEWS crosswalk, merged (and aligned as
+    each is merged) into a temporary store; the store."""
     work = tmp_path_factory.mktemp("event-data")
-    store_dir = work / "store"
-    store = merge.open_store(store_dir)
-    merge.sync_curated(store, settings.dist_dir)
-    del store
+    ds = LocalDataset(work / "store")
+    dataset.sync(ds, settings.dist_dir)
     for name, mapping in (("icews-events.tsv", "icews-events.toml"), ("gdelt-events.tsv", "gdelt-events.toml")):
-        result = tabular.merge_tabular(store_dir, FIXTURES / name, MAPPINGS / mapping, name.replace(".tsv", "-tsv"))
+        result = tabular.merge_tabular(ds, FIXTURES / name, MAPPINGS / mapping, name.replace(".tsv", "-tsv"))
         assert result.changed and result.record.triples > 0
     for name in ("icews-actor-links.ttl", "icews-style-events.ttl", "gdelt-style-events.ttl"):
         shutil.copy(FIXTURES / name, work / name)
-        merge.merge_file(store_dir, work / name)
-    store = merge.open_store(store_dir)
-    alignment.align(store)
-    return store
+        merge.merge_file(ds, work / name)
+    return ds.reader().store
 
 
 def _pairs(network: N.Network) -> set[frozenset]:

@@ -121,24 +121,94 @@ def test_stated_entailments_are_not_repeated_in_the_interpretations_graph(kg):
     assert int(table.rows[0][0].value) == 0
 
 
+def _project_graphs():
+    from rdflib import Graph
+
+    from eurasia_kg import loader
+    from eurasia_kg.build import _is_interpretation
+    from eurasia_kg.config import ONTOLOGY_GRAPH
+
+    root = __import__("pathlib").Path(__file__).resolve().parents[1]
+    ontology, stated, interpretations = Graph(), Graph(), Graph()
+    for item, graph in loader.load_files(loader.discover(root / "ontology", (root / "graphs",))):
+        target = (ontology if item.graph == ONTOLOGY_GRAPH
+                  else interpretations if _is_interpretation(item.graph) else stated)
+        for triple in graph:
+            target.add(triple)
+    return ontology, stated, interpretations
+
+
 def test_skipping_inert_triples_does_not_change_the_closure():
-    """reasoning.infer leaves out triples no rule can use; the result must equal plain owlrl's."""
+    """reasoning.infer leaves out triples no rule can use, and owlrl's rule eq-ref; the result must
+    equal plain owlrl's on all the project's data."""
     import owlrl
     from rdflib import BNode, Graph
 
-    from eurasia_kg import loader, reasoning
+    from eurasia_kg import reasoning
 
-    root = __import__("pathlib").Path(__file__).resolve().parents[1]
-    ontology, data = Graph(), Graph()
-    for path in loader.rdf_files(root / "ontology"):
-        loader.parse_into(ontology, path)
-    for path in loader.rdf_files(root / "graphs" / "shared"):
-        loader.parse_into(data, path)
+    ontology, stated, interpretations = _project_graphs()
     plain = Graph()
-    for triple in (*ontology, *data):
+    for triple in (*ontology, *stated, *interpretations):
         plain.add(triple)
     asserted = set(plain)
     owlrl.DeductiveClosure(owlrl.OWLRL_Semantics, axiomatic_triples=False, datatype_axioms=False).expand(plain)
     expected = {t for t in plain if t not in asserted and not reasoning.is_noise(*t)
                 and not any(isinstance(x, BNode) for x in t[::2])}
-    assert set(reasoning.infer(ontology, data)) == expected
+    assert set(reasoning.infer(ontology, stated, interpretations)) == expected
+
+
+def test_one_closure_extended_by_interpretations_equals_two_closures():
+    """The build computes the stated closure once and extends it locally by the interpretations;
+    the two graphs must be exactly those of two separate closures."""
+    from eurasia_kg import reasoning
+
+    ontology, stated, interpretations = _project_graphs()
+    from_stated, from_interpretations = reasoning.infer_split(ontology, [stated], interpretations)
+    expected_stated = set(reasoning.infer(ontology, stated))
+    expected_all = set(reasoning.infer(ontology, stated, interpretations))
+    assert set(from_stated) == expected_stated
+    assert set(from_interpretations) == expected_all - expected_stated - set(interpretations)
+    assert len(from_interpretations) > 0
+
+
+# Small ontologies and data where an interpretation's consequences reach past its own triples:
+# through a transitive property, a chain of three properties, an inverse feeding a chain, a
+# sub-property feeding a transitive one, a restriction, a functional property (owl:sameAs), and an
+# axiom among the interpretations.
+SPLIT_CASES = {
+    "transitive": ("ex:in a owl:TransitiveProperty .",
+                   "ex:a ex:in ex:b . ex:c ex:in ex:d . ex:d ex:in ex:e .", "ex:b ex:in ex:c ."),
+    "chain of three": ("ex:r owl:propertyChainAxiom ( ex:p ex:q ex:s ) .",
+                       "ex:a ex:p ex:b . ex:c ex:s ex:d . ex:d ex:s ex:e .", "ex:b ex:q ex:c ."),
+    "inverse into a chain": ("ex:pi owl:inverseOf ex:p . ex:r owl:propertyChainAxiom ( ex:p ex:q ) .",
+                             "ex:b ex:q ex:c .", "ex:b ex:pi ex:a ."),
+    "sub-property into a transitive one": (
+        "ex:sub rdfs:subPropertyOf ex:in . ex:in a owl:TransitiveProperty . ex:in rdfs:domain ex:Place .",
+        "ex:c ex:in ex:d . ex:d ex:in ex:e .", "ex:b ex:sub ex:c ."),
+    "someValuesFrom": ("ex:Host owl:equivalentClass [ a owl:Restriction ; owl:onProperty ex:hosts ; "
+                       "owl:someValuesFrom ex:Visit ] . ex:Host rdfs:subClassOf ex:Agent .",
+                       "ex:a ex:hosts ex:v . ex:w a ex:Visit .", "ex:v a ex:Visit . ex:a ex:hosts ex:w ."),
+    "functional (owl:sameAs)": ("ex:born a owl:FunctionalProperty .",
+                                "ex:a ex:born ex:x . ex:x ex:name ex:n . ex:y ex:in ex:z .", "ex:a ex:born ex:y ."),
+    "an axiom among the interpretations": ("ex:in a owl:ObjectProperty .",
+                                           "ex:a ex:in ex:b . ex:b ex:in ex:c .", "ex:in a owl:TransitiveProperty ."),
+    "nothing new": ("ex:in a owl:TransitiveProperty .", "ex:a ex:in ex:b .", "ex:a ex:in ex:b ."),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SPLIT_CASES))
+def test_split_equals_two_closures_on_small_cases(name):
+    from rdflib import Graph
+
+    from eurasia_kg import reasoning
+
+    head = ("@prefix ex: <http://example.org/> . @prefix owl: <http://www.w3.org/2002/07/owl#> . "
+            "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> . ")
+    axioms, facts, interpreted = (Graph().parse(data=head + text, format="turtle") for text in SPLIT_CASES[name])
+    from_stated, from_interpretations = reasoning.infer_split(axioms, [facts], interpreted)
+    expected_stated = set(reasoning.infer(axioms, facts))
+    expected_all = set(reasoning.infer(axioms, facts, interpreted))
+    assert set(from_stated) == expected_stated
+    assert set(from_interpretations) == expected_all - expected_stated - set(interpreted)
+    if name != "nothing new":
+        assert len(from_interpretations) > 0, "the case must exercise the extension"

@@ -2,60 +2,22 @@
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 
 from eurasia_kg import cli, remote
+from eurasia_kg.config import MERGE_METADATA_GRAPH
 from eurasia_kg.sparql import QueryRejected
 
-OXIGRAPH = shutil.which("oxigraph") or str(Path(sys.executable).with_name("oxigraph"))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(url: str, seconds: float = 20) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=1)
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"{url} did not answer in {seconds} s")
-
-
-@pytest.fixture
-def oxigraph_server(tmp_path):
-    if not Path(OXIGRAPH).exists():
-        pytest.fail("the 'oxigraph' command (PyPI package oxigraph) is not installed; `make test` installs it")
-    port = free_port()
-    process = subprocess.Popen([OXIGRAPH, "serve", "--location", str(tmp_path / "oxigraph"), "--bind",
-                                f"127.0.0.1:{port}", "--union-default-graph"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(base + "/query?query=ASK%7B%7D")
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+from .conftest import free_port
 
 
 def local_sizes(dist: Path) -> dict[str, int]:
+    """The graphs a push sends from a store that holds this build: the build's, and the store's record of it."""
     quads = ox.parse(path=str(dist / "eurasia-kg.nq"), format=ox.RdfFormat.N_QUADS)
-    return {g: len(set(ts)) for g, ts in remote.graphs_of(quads).items()}
+    return {**{g: len(set(ts)) for g, ts in remote.graphs_of(quads).items()}, MERGE_METADATA_GRAPH: 1}
 
 
 def test_push_with_the_graph_store_protocol(oxigraph_server, built, settings, capsys, tmp_path):

@@ -40,13 +40,14 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(built, settings):
+def server(built, settings, tmp_path_factory):
     port = _free_port()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.pop("EURASIA_KG_UPDATE_TOKEN", None)
     process = subprocess.Popen(
         [sys.executable, "-m", "eurasia_kg.cli", "serve", "--dist", str(settings.dist_dir), "--root", str(ROOT),
-         "--port", str(port), "--host", "127.0.0.1", "--workers", "2"],
+         "--port", str(port), "--host", "127.0.0.1", "--workers", "2",
+         "--store", str(tmp_path_factory.mktemp("server-store") / "store")],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=ROOT)
     log: list[str] = []  # every line the server writes, read by a thread so that the pipe never fills
     ready: queue.Queue[re.Match | None] = queue.Queue()

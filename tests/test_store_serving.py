@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import gc
 import json
 
 import pytest
 
-from eurasia_kg import cli, merge
+from eurasia_kg import cli, dataset, merge
 from eurasia_kg.config import Settings
+from eurasia_kg.dataset import LocalDataset
 from eurasia_kg.web import create_app
-
-from .test_remote import oxigraph_server  # noqa: F401  (fixture)
 
 MERGED = """@prefix ex: <http://example.org/other/> .
 <https://w3id.org/eurasia-kg/id/person/sergei-lavrov> ex:note "a note only the other dataset has" .
@@ -29,13 +27,10 @@ def _ask(app, query: str) -> bool:
 @pytest.fixture
 def store_with_merge(built, settings, tmp_path):
     store_dir = tmp_path / "store"
-    store = merge.open_store(store_dir)
-    merge.sync_curated(store, settings.dist_dir)
-    del store
-    gc.collect()
+    dataset.sync(LocalDataset(store_dir), settings.dist_dir)
     data = tmp_path / "other.ttl"
     data.write_text(MERGED)
-    merge.merge_file(store_dir, data, "other")
+    merge.merge_file(LocalDataset(store_dir), data, "other")
     return store_dir
 
 
@@ -50,13 +45,13 @@ def test_serve_reads_the_on_disk_store_and_keeps_it_across_restarts(settings, st
 
 
 def test_rebuilding_replaces_only_the_curated_graphs(settings, store_with_merge):
-    store = merge.open_store(store_with_merge)
-    merge.sync_curated(store, settings.dist_dir)
-    assert bool(store.query(ASK_MERGED, use_default_graph_as_union=True)) is True
-    assert list(merge.read_sources(store)) == ["other"]
+    ds = LocalDataset(store_with_merge)
+    assert dataset.sync(ds, settings.dist_dir, force=True).changed
+    assert bool(ds.reader().query(ASK_MERGED, use_default_graph_as_union=True)) is True
+    assert list(merge.read_sources(ds.reader())) == ["other"]
 
 
-def test_serve_over_a_remote_endpoint(oxigraph_server, built, settings, tmp_path, capsys):  # noqa: F811
+def test_serve_over_a_remote_endpoint(oxigraph_server, built, settings, tmp_path, capsys):
     assert cli.main(["push", "--to", oxigraph_server + "/store", "--dist", str(settings.dist_dir),
                      "--store", str(tmp_path / "none")]) == 0
     capsys.readouterr()

@@ -22,7 +22,7 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 
-from eurasia_kg.config import GRAPH_BASE, ID_BASE, ONTOLOGY_NS, PREFIXES
+from eurasia_kg.config import GRAPH_BASE, ID_BASE, ONTOLOGY_NS, PREFIXES, SOURCE_BASE
 from eurasia_kg.web.ui_views import with_prefixes
 
 from .conftest import ROOT
@@ -75,7 +75,7 @@ def running_server(dist: Path) -> Iterator[str]:
     with log.open("wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "eurasia_kg.cli", "serve", "--dist", str(dist), "--host", LOCAL_HOST,
-             "--port", str(port), "--workers", "1"],
+             "--port", str(port), "--workers", "1", "--store", str(dist.parent / f"store-{port}")],
             cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
         deadline = time.monotonic() + 60
@@ -617,7 +617,8 @@ def test_script_literals_do_not_run_in_the_graph_view(xss_server, page, recorder
     run_query(page, "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }")
     result_rows(page)
     graph = show_graph(page)
-    labels = {n["id"]: n["label"] for n in graph["nodes"]}
+    # (The store's own record of the build it holds is data too; it is not what this test is about.)
+    labels = {n["id"]: n["label"] for n in graph["nodes"] if not n["id"].startswith(SOURCE_BASE)}
     assert labels == {XSS_PERSON: XSS_SCRIPT, XSS_OTHER: XSS_IMG, ONTOLOGY_NS + "Person": "ekg:Person"}
     # The details of a node (its label, and the literals not drawn) are text.
     page.mouse.move(*node_point(page, XSS_PERSON))
@@ -629,3 +630,51 @@ def test_script_literals_do_not_run_in_the_graph_view(xss_server, page, recorder
     assert not [u for u in recorder.requests if urlsplit(u).path.endswith("/x")]
     # As in the table, DOMPurify's inert parse of the raw values is reported as a 'script-src-attr' violation.
     assert_stayed_home(page, recorder, allowed_csp=("script-src-attr",))
+
+
+# --- syntax errors: the line, the column and a hint, beside (not under) the examples --------------------------
+
+def _painted_box(page, selector: str) -> dict:
+    """Where the text of an element is painted (its line boxes, not its own box, which overflow escapes)."""
+    return page.evaluate("""(selector) => {
+        const range = document.createRange();
+        range.selectNodeContents(document.querySelector(selector));
+        const r = range.getBoundingClientRect();
+        return {left: r.left, right: r.right, top: r.top, bottom: r.bottom};
+    }""", selector)
+
+
+def test_a_syntax_error_shows_line_column_and_hint_without_covering_the_examples(server, browser, recorder):
+    context = browser.new_context(viewport={"width": 1100, "height": 900})
+    context.route("**/*", recorder.route)
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    try:
+        open_ui(page, server)
+        type_query(page, "SELECT ?x WHERE { ?x foo:bar ?y }")
+        page.click(".yasqe_queryButton")
+        page.wait_for_selector(".yasr .errorResult pre")
+        message = page.inner_text(".yasr .errorResult pre").strip()
+        assert message == ("syntax error at line 1, column 22: the prefix 'foo:' is not declared: add "
+                           "'PREFIX foo: <namespace>' at the top, or use a pre-declared prefix such as ekg:, "
+                           "person:, orgid:, place:")
+        text = _painted_box(page, ".yasr .errorResult pre")
+        examples = page.evaluate("(() => { const r = document.querySelector('#examples').getBoundingClientRect();"
+                                 " return {left: r.left}; })()")
+        assert text["right"] <= examples["left"], (text, examples)
+        # The editor does not add its own tooltip of expected tokens.
+        assert page.locator(".yasqe .CodeMirror-gutters .parseErrorIcon").count() == 0
+    finally:
+        context.close()
+
+
+def test_a_syntax_errors_line_is_the_editors(server, page, recorder):
+    # Opened from a permalink, the text has no PREFIX line; the UI adds one when it sends the query.
+    query = "SELECT ?p WHERE {\n  ?p a ekg:Person\n"
+    open_ui(page, server, "/?" + urlencode({"query": query}))
+    assert editor_value(page) == query
+    page.click(".yasqe_queryButton")
+    page.wait_for_selector(".yasr .errorResult pre")
+    assert page.inner_text(".yasr .errorResult pre").strip() == (
+        "syntax error at line 3, column 1: '{' opened at line 1, column 17 is never closed: add '}'")
+    assert_stayed_home(page, recorder)

@@ -9,31 +9,26 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import multiprocessing
+import logging
 import os
 import shutil
 import tempfile
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pyoxigraph as ox
-from rdflib import Dataset, Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCAT, DCTERMS, RDF, RDFS, VOID, XSD
+from rdflib import Graph, Namespace
 
-from . import __version__, calendars, loader, network, quotes, reasoning, validation
+from . import __version__, loader
 from .config import (
-    DATASET_IRI,
     INFERRED_FROM_INTERPRETATIONS_GRAPH,
     INFERRED_GRAPH,
     INTERPRETATIONS_DIR,
-    METADATA_GRAPH,
     METRICS_GRAPH,
     ONTOLOGY_GRAPH,
-    ONTOLOGY_IRI,
     ONTOLOGY_NS,
     PREFIXES,
     Settings,
@@ -42,16 +37,11 @@ from .config import (
 EKG = Namespace(ONTOLOGY_NS)
 OA = Namespace("http://www.w3.org/ns/oa#")
 STATE_FILE = ".build-state.json"
-DOWNLOAD_BASE = "https://w3id.org/eurasia-kg/download/"
 
-# Dump file name -> (pyoxigraph format, media type, whether it keeps named graphs).
-DUMPS: dict[str, tuple[ox.RdfFormat, str, bool]] = {
-    "eurasia-kg.nq": (ox.RdfFormat.N_QUADS, "application/n-quads", True),
-    "eurasia-kg.trig": (ox.RdfFormat.TRIG, "application/trig", True),
-    "eurasia-kg.ttl": (ox.RdfFormat.TURTLE, "text/turtle", False),
-    "eurasia-kg.nt": (ox.RdfFormat.N_TRIPLES, "application/n-triples", False),
-    "eurasia-kg.jsonld": (ox.RdfFormat.JSON_LD, "application/ld+json", False),
-}
+if TYPE_CHECKING:
+    import pyoxigraph as ox
+
+    from . import validation
 
 
 class BuildError(Exception):
@@ -111,7 +101,8 @@ def input_fingerprint(settings: Settings, files: list[loader.DataFile]) -> str:
     inputs = [(f.path, f.graph) for f in files]
     inputs += [(p, "shapes") for p in loader.rdf_files(settings.shapes_dir)]
     inputs += [(p, "network") for p in sorted((settings.queries_dir / "network").glob("*.rq"))]
-    inputs += [(p, "code") for p in sorted(Path(__file__).parent.glob("*.py"))]
+    inputs += [(p, "metadata") for p in [settings.metadata_file] if p.is_file()]
+    inputs += [(p, "code") for p in sorted(Path(__file__).parent.rglob("*.py"))]
     for path, role in inputs:
         digest.update(f"{role}\0{path}\0".encode())
         digest.update(path.read_bytes())
@@ -139,6 +130,9 @@ def build(settings: Settings, force: bool = False, log: Callable[[str], None] = 
     if not force and is_up_to_date(settings, fingerprint):
         return BuildReport(changed=False, dist=settings.dist_dir, timings=timer.timings)
 
+    # Imported here, after the no-op check, so that a build with nothing to do starts fast.
+    from . import calendars, publish, reasoning, validation
+
     with timer.step("parse"):
         try:
             parsed = loader.load_files(files)
@@ -153,98 +147,76 @@ def build(settings: Settings, force: bool = False, log: Callable[[str], None] = 
     report = BuildReport(changed=True, dist=settings.dist_dir, timings=timer.timings)
 
     with timer.step("calendar"):
-        data = _union(g for item, g in parsed if item.graph != ONTOLOGY_GRAPH)
+        data = Graph()
+        for item, graph in parsed:
+            if item.graph != ONTOLOGY_GRAPH:
+                data += graph
         derived, conflicts = calendars.derive_gregorian_bounds(data)
     if conflicts:
         raise BuildError("stated Gregorian bounds disagree with the calendar conversion:\n" + "\n".join(
             f"  {c.interval} {c.which}: stated {c.stated}, computed {c.computed}" for c in conflicts))
     report.warnings += check_quotes(data, settings.source_texts_dir)
 
-    stated = _union(g for item, g in parsed if item.graph != ONTOLOGY_GRAPH and not _is_interpretation(item.graph))
-    with timer.step("validate+reason"), _reasoner(settings.reason, ontology, stated, data, derived) as pending:
-        result = validation.validate(_union([data, derived]), shapes, ontology)
-        report.violations = result.violations
-        if not result.conforms:
-            raise BuildNotConforming(result)
-        from_stated, from_all = pending()
-    inferred = _union([from_stated, derived])
+    with timer.step("validate"):
+        # The shapes see the data with the ontology's class hierarchy, but no entailment: a shape
+        # must not pass because the reasoner typed a node from a property's range.
+        data += derived
+        data += ontology
+        result = validation.validate(data, shapes)
+    report.violations = result.violations
+    if not result.conforms:
+        raise BuildNotConforming(result)
+    with timer.step("reason"):
+        # One closure, extended by the interpretations: what rests on them goes to its own graph.
+        stated = [g for item, g in parsed if item.graph != ONTOLOGY_GRAPH and not _is_interpretation(item.graph)]
+        interpretations = Graph()
+        for item, graph in parsed:
+            if _is_interpretation(item.graph):
+                interpretations += graph
+        from_stated, from_all = (reasoning.infer_split(ontology, [*stated, derived], interpretations)
+                                 if settings.reason else (Graph(), Graph()))
+    inferred = from_stated + derived
     from_interpretations = Graph()
     for triple in from_all:
         if triple not in inferred and triple not in data:
             from_interpretations.add(triple)
 
-    dataset = _assemble(ontology, asserted, inferred)
-    _add_graph(dataset, INFERRED_FROM_INTERPRETATIONS_GRAPH, from_interpretations)
+    graphs = {ONTOLOGY_GRAPH: ontology, **asserted, INFERRED_GRAPH: inferred,
+              INFERRED_FROM_INTERPRETATIONS_GRAPH: from_interpretations}
     with timer.step("network"):
-        metrics = network_metrics(dataset, settings, report, shapes, ontology)
-        _add_graph(dataset, METRICS_GRAPH, metrics)
+        quads = publish.ox_quads(graphs)
+        graphs[METRICS_GRAPH] = network_metrics(quads, settings, report, shapes, ontology)
+        quads += publish.ox_quads({METRICS_GRAPH: graphs[METRICS_GRAPH]})
 
     with timer.step("describe"):
-        metadata = describe(dataset, ontology)
-        _add_graph(dataset, METADATA_GRAPH, metadata)
-        report.graph_sizes = {str(g.identifier): len(g) for g in dataset.graphs() if len(g)}
-        report.class_counts = class_counts(_union([ontology, data, inferred]))
+        report.class_counts = publish.class_counts([data, inferred])
+        metadata = publish.describe(graphs, publish.load_record(settings.metadata_file),
+                                    publish.class_counts(graphs.values()))
 
     with timer.step("write"):
-        _write_dist(settings, dataset, ontology, result, report, fingerprint, log)
-    if settings.store_dir.is_dir():
-        with timer.step("store"):
-            from . import alignment, merge
-
-            # Only the curated graphs are replaced; merged sources stay as they are, and their
-            # alignment to our (possibly changed) entities is recomputed.
-            store = merge.open_store(settings.store_dir)
-            merge.sync_curated(store, settings.dist_dir)
-            if merge.read_sources(store):
-                alignment.align(store)
+        _write_dist(settings, graphs, quads, metadata, ontology, result, report, fingerprint, log)
+    # The build writes dist/ and nothing else: the store picks the new build up when it is next
+    # opened (dataset.sync), by any command or by the running server.
     return report
-
-
-_FORK_INPUT: dict[str, tuple[Graph, ...]] = {}
 
 
 def _is_interpretation(graph: str) -> bool:
     return graph.rstrip("/").rsplit("/", 1)[-1] == INTERPRETATIONS_DIR
 
 
-def _reason_in_child(task: str) -> str:
-    return reasoning.infer(*_FORK_INPUT[task]).serialize(format="nt")
-
-
-@contextmanager
-def _reasoner(enabled: bool, ontology: Graph, stated: Graph, data: Graph,
-              derived: Graph) -> Iterator[Callable[[], tuple[Graph, Graph]]]:
-    """Reason twice, over what the sources state and over that plus interpretations, so that
-    entailments resting on an interpretation can be kept in their own graph. Both run in forked
-    processes while the parent validates (the steps are independent). Without fork, run here."""
-    global _FORK_INPUT
-    tasks = {"stated": (ontology, stated, derived), "all": (ontology, data, derived)}
-    if not enabled:
-        yield lambda: (Graph(), Graph())
-        return
-    if "fork" not in multiprocessing.get_all_start_methods():
-        yield lambda: (reasoning.infer(*tasks["stated"]), reasoning.infer(*tasks["all"]))
-        return
-    _FORK_INPUT = tasks
-    pool = multiprocessing.get_context("fork").Pool(2)
-    try:
-        pending = {name: pool.apply_async(_reason_in_child, (name,)) for name in tasks}
-        yield lambda: tuple(Graph().parse(data=pending[name].get(), format="nt") for name in ("stated", "all"))
-    finally:
-        _FORK_INPUT = {}
-        pool.terminate()
-        pool.join()
-
-
-def network_metrics(dataset: Dataset, settings: Settings, report: BuildReport, shapes: Graph,
+def network_metrics(quads: list[ox.Quad], settings: Settings, report: BuildReport, shapes: Graph,
                     ontology: Graph) -> Graph:
     """The default network measures, with their PROV record, checked against the shapes."""
+    import pyoxigraph as ox
+
+    from . import network, validation
+
     queries_dir = settings.queries_dir / "network"
     if not queries_dir.is_dir():
         report.warnings.append(f"{queries_dir} not found; no network measures computed")
         return Graph()
     store = ox.Store()
-    store.bulk_extend(_to_quads(dataset))
+    store.bulk_extend(quads)
     built = network.build_network(network.store_select(store), network.load_queries(queries_dir),
                                   network.Options())
     results = network.compute_measures(built.graph)
@@ -266,39 +238,10 @@ def _split(parsed: list[tuple[loader.DataFile, Graph]]) -> tuple[Graph, dict[str
     return ontology, asserted
 
 
-def _union(graphs) -> Graph:
-    union = Graph()
-    for graph in graphs:
-        for triple in graph:
-            union.add(triple)
-    return union
-
-
-def _add_graph(dataset: Dataset, name: str, graph: Graph) -> None:
-    target = dataset.graph(URIRef(name))
-    for triple in graph:
-        target.add(triple)
-
-
-def _assemble(ontology: Graph, asserted: dict[str, Graph], inferred: Graph) -> Dataset:
-    dataset = Dataset()
-    _add_graph(dataset, ONTOLOGY_GRAPH, ontology)
-    for name, graph in asserted.items():
-        _add_graph(dataset, name, graph)
-    _add_graph(dataset, INFERRED_GRAPH, inferred)
-    return dataset
-
-
-def class_counts(graph: Graph) -> dict[str, int]:
-    counts: Counter = Counter()
-    for subject, cls in graph.subject_objects(RDF.type):
-        if isinstance(cls, URIRef) and str(cls).startswith(ONTOLOGY_NS) and not str(subject).startswith(ONTOLOGY_NS):
-            counts[str(cls)[len(ONTOLOGY_NS):]] += 1
-    return dict(counts)
-
-
 def check_quotes(data: Graph, texts_dir: Path) -> list[str]:
     """Quotes that do not occur in their source's text; a warning when the text is not at hand."""
+    from . import quotes
+
     problems: list[str] = []
     for source, filename in data.subject_objects(EKG.textFile):
         path = texts_dir / str(filename)
@@ -318,70 +261,19 @@ def check_quotes(data: Graph, texts_dir: Path) -> list[str]:
     return problems
 
 
-def describe(dataset: Dataset, ontology: Graph) -> Graph:
-    """VoID and DCAT description of the dataset, with triple counts per named graph and per class."""
-    g = Graph()
-    for prefix, ns in (("void", VOID), ("dcat", DCAT), ("dcterms", DCTERMS)):
-        g.bind(prefix, ns)
-    ds = URIRef(DATASET_IRI)
-    total = sum(len(graph) for graph in dataset.graphs())
-    g.add((ds, RDF.type, VOID.Dataset))
-    g.add((ds, RDF.type, DCAT.Dataset))
-    g.add((ds, DCTERMS.title, Literal("eurasia-kg: relations between Iran and Russia", lang="en")))
-    g.add((ds, RDFS.label, Literal("eurasia-kg dataset", lang="en")))
-    g.add((ds, DCTERMS.description, Literal(
-        "A knowledge graph of Iran–Russia relations built from cited sources, each fact linked to the exact "
-        "quote it comes from.", lang="en")))
-    g.add((ds, DCTERMS.license, URIRef("https://creativecommons.org/licenses/by/4.0/")))
-    g.add((ds, DCTERMS.modified, Literal(dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
-                                         datatype=XSD.dateTime)))
-    g.add((ds, VOID.triples, Literal(total)))
-    g.add((ds, VOID.uriSpace, Literal("https://w3id.org/eurasia-kg/id/")))
-    g.add((ds, VOID.vocabulary, URIRef(ONTOLOGY_NS)))
-    g.add((ds, DCTERMS.conformsTo, URIRef(ONTOLOGY_IRI)))
-    for source in {s for graph in dataset.graphs() for s in graph.subjects(RDF.type, EKG.SourceDocument)}:
-        g.add((ds, DCTERMS.source, source))
-    for graph in dataset.graphs():
-        if len(graph) and isinstance(graph.identifier, URIRef) and str(graph.identifier) != METADATA_GRAPH:
-            g.add((ds, VOID.subset, graph.identifier))
-            g.add((graph.identifier, RDF.type, VOID.Dataset))
-            g.add((graph.identifier, VOID.triples, Literal(len(graph))))
-    union = _union(dataset.graphs())
-    for cls, count in sorted(class_counts(union).items()):
-        part = URIRef(f"{DATASET_IRI}/class/{cls}")
-        g.add((ds, VOID.classPartition, part))
-        g.add((part, VOID["class"], EKG[cls]))
-        g.add((part, VOID.entities, Literal(count)))
-    for name, (_, media_type, _) in DUMPS.items():
-        dist = URIRef(DOWNLOAD_BASE + name)
-        g.add((ds, DCAT.distribution, dist))
-        g.add((ds, VOID.dataDump, dist))
-        g.add((dist, RDF.type, DCAT.Distribution))
-        g.add((dist, DCAT.downloadURL, dist))
-        g.add((dist, DCAT.mediaType, Literal(media_type)))
-    return g
+def _write_dist(settings: Settings, graphs: dict[str, Graph], quads: list[ox.Quad], metadata: Graph, ontology: Graph,
+                result: validation.ValidationResult, report: BuildReport, fingerprint: str,
+                log: Callable[[str], None]) -> None:
+    from . import jsonld, publish
 
-
-def _to_quads(dataset: Dataset) -> list[ox.Quad]:
-    # rdflib writes N-Quads; pyoxigraph parses them back and serialises every other format fast.
-    data = dataset.serialize(format="nquads", encoding="utf-8")
-    return list(ox.parse(data, format=ox.RdfFormat.N_QUADS))
-
-
-def _write_dist(settings: Settings, dataset: Dataset, ontology: Graph, result: validation.ValidationResult,
-                report: BuildReport, fingerprint: str, log: Callable[[str], None]) -> None:
     target = settings.dist_dir
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".dist-", dir=target.parent))
     try:
-        quads = _to_quads(dataset)
-        triples = list({q.triple for q in quads})
-        for name, (fmt, _, keeps_graphs) in DUMPS.items():
-            items = quads if keeps_graphs else triples
-            (staging / name).write_bytes(ox.serialize(items, format=fmt, prefixes=_prefixes(fmt)))
-        ontology.serialize(staging / "ontology.ttl", format="turtle")
-        metadata = dataset.graph(URIRef(METADATA_GRAPH))
-        _bind(metadata).serialize(staging / "void.ttl", format="turtle")
+        report.graph_sizes = publish.write(staging, graphs, metadata, quads)
+        (staging / "context.jsonld").write_bytes(jsonld.context_document())
+        (staging / "ontology.ttl").write_bytes(publish.turtle(ontology))
+        (staging / "void.ttl").write_bytes(publish.turtle(metadata))
         _bind(result.report).serialize(staging / "shacl-report.ttl", format="turtle")
         (staging / "shacl-summary.txt").write_text(result.summary() + "\n", encoding="utf-8")
         if settings.pylode:
@@ -395,21 +287,34 @@ def _write_dist(settings: Settings, dataset: Dataset, ontology: Graph, result: v
         raise
 
 
-def _prefixes(fmt: ox.RdfFormat) -> dict[str, str] | None:
-    return PREFIXES if fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG) else None
-
-
 def _bind(graph: Graph) -> Graph:
     for prefix, ns in PREFIXES.items():
-        graph.bind(prefix, ns, override=True)
+        graph.bind(prefix, ns, override=True, replace=True)
     return graph
 
 
 def _write_ontology_docs(ontology: Graph, path: Path, report: BuildReport, log: Callable[[str], None]) -> None:
+    """pyLODE's page of the ontology. pyLODE takes a concept scheme for the ontology itself (its
+    title, its IRI), so it is given the OWL ontology without the schemes' typing."""
+    from rdflib.namespace import RDF, SKOS
+
+    document = _bind(Graph())
+    for triple in ontology:
+        if not (triple[1] == RDF.type and triple[2] == SKOS.ConceptScheme):
+            document.add(triple)
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
     try:
         from pylode import OntPub
-
-        OntPub(ontology=ontology).make_html(destination=str(path))
+    except Exception as exc:
+        report.warnings.append(f"pyLODE could not be loaded: {exc}")
+        log(report.warnings[-1])
+        return
+    finally:  # pyLODE's import configures the root logger (DEBUG, to stderr): undo it
+        root.handlers[:] = handlers
+        root.setLevel(level)
+    try:
+        OntPub(ontology=document).make_html(destination=str(path))
     except Exception as exc:  # pyLODE is optional output; the graph itself is still valid
         report.warnings.append(f"pyLODE could not document the ontology: {exc}")
         log(report.warnings[-1])

@@ -7,8 +7,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import __version__, loader, store
-from .config import SETTINGS, Settings
+from . import __version__, store
+from .config import PROJECT_BASE, SETTINGS, Settings
+from .dataset import DatasetError
 
 EXIT_OK = 0
 EXIT_NONCONFORMING = 1
@@ -57,7 +58,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     from rdflib import Graph
 
-    from . import validation
+    from . import loader, validation
 
     settings = _settings_from(args)
     data = Graph()
@@ -77,7 +78,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _open_store(settings: Settings) -> store.KnowledgeStore:
-    return store.KnowledgeStore.from_dist(settings.dist_dir)
+    """The one dataset (curated graphs synced from dist/, plus merged sources), as it is now."""
+    from .store_commands import open_for_reading
+
+    return open_for_reading(settings)
 
 
 def cmd_query(args: argparse.Namespace) -> int:
@@ -85,15 +89,23 @@ def cmd_query(args: argparse.Namespace) -> int:
     if (args.sparql is None) == (args.file is None):
         print("error: give a query, or -f FILE, but not both", file=sys.stderr)
         return EXIT_ERROR
-    text = args.sparql if args.sparql is not None else Path(args.file).read_text(encoding="utf-8")
+    try:
+        text = args.sparql if args.sparql is not None else Path(args.file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "it is not UTF-8 text"
+        print(f"error: cannot read the query file {args.file}: {reason.lower()}", file=sys.stderr)
+        return EXIT_ERROR
     try:
         kg = _open_store(settings)
         print(store.render(kg.query(text), args.format))
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, DatasetError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except store.QueryError as exc:
-        print(f"error: malformed or failing query: {exc}", file=sys.stderr)
+        from . import sparql_errors
+
+        problem = sparql_errors.explain(text, str(exc), source=args.file)
+        print(f"error: {problem or 'the query failed: ' + ' '.join(str(exc).split())}", file=sys.stderr)
         return EXIT_ERROR
     return EXIT_OK
 
@@ -102,14 +114,20 @@ def cmd_stats(args: argparse.Namespace) -> int:
     settings = _settings_from(args)
     try:
         kg = _open_store(settings)
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, DatasetError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     sizes = kg.graph_sizes()
-    print(f"Quads: {len(kg)}")
+    # Ours: the curated graphs and the merged sources. A remote store's own graphs (Virtuoso's system
+    # graphs), and graphs written through /update, are counted apart.
+    ours = {g: n for g, n in sizes.items() if g.startswith(PROJECT_BASE)}
+    others = {g: n for g, n in sizes.items() if g not in ours}
+    print(f"Quads: {sum(ours.values())}")
     print("Triples per named graph:")
-    for graph, count in sizes.items():
+    for graph, count in ours.items():
         print(f"  {count:>6}  {graph}")
+    if others:
+        print(f"  {sum(others.values()):>6}  in {len(others)} other graph(s), not eurasia-kg's")
     table = kg.select("""
         SELECT ?class (COUNT(DISTINCT ?s) AS ?n) WHERE {
           ?s a ?class . FILTER(STRSTARTS(STR(?class), STR(ekg:)) && !STRSTARTS(STR(?s), STR(ekg:)))
@@ -126,7 +144,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     try:
         serve(settings)
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, DatasetError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     return EXIT_OK
@@ -146,7 +164,7 @@ def cmd_network(args: argparse.Namespace) -> int:
     settings = _settings_from(args)
     try:
         return command.run(args, _network_select(settings), settings.queries_dir / "network", _render_rows)
-    except (network.NetworkError, FileNotFoundError) as exc:
+    except (network.NetworkError, FileNotFoundError, DatasetError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR
 
@@ -174,150 +192,65 @@ def _cell(value) -> str:
     return "" if value is None else str(value)
 
 
-def _open_merge_store(settings: Settings):
-    from . import merge
+def _store_command(name: str):
+    """A command of the one dataset (store_commands), with store errors as exit 2."""
 
-    return merge.open_store(settings.store_dir)
+    def run(args: argparse.Namespace) -> int:
+        from . import store_commands
 
-
-def _validator(settings: Settings):
-    from rdflib import Graph
-
-    from . import validation
-
-    shapes = validation.load_shapes(settings.shapes_dir)
-    ontology = Graph()
-    for path in loader.rdf_files(settings.ontology_dir):
-        loader.parse_into(ontology, path)
-
-    def check(ntriples: str) -> tuple[bool, int, str]:
-        result = validation.validate(Graph().parse(data=ntriples, format="nt"), shapes, ontology)
-        return result.conforms, result.violations, result.summary()
-
-    return check
-
-
-def cmd_merge(args: argparse.Namespace) -> int:
-    from . import merge
-
-    settings = _settings_from(args)
-    if args.name and len(args.files) > 1:
-        print("error: --name names one source; merge several files one at a time, or without --name",
-              file=sys.stderr)
-        return EXIT_ERROR
-    store = _open_merge_store(settings)
-    if not any(True for _ in store.named_graphs()) and (settings.dist_dir / "eurasia-kg.nq").is_file():
-        merge.sync_curated(store, settings.dist_dir)
-    del store
-    validator: list = []
-
-    def check():  # shapes and pySHACL load only when a source uses our vocabulary
-        if not validator:
-            validator.append(_validator(settings))
-        return validator[0]
-    code = EXIT_OK
-    merged_any = False
-    for path in args.files:
         try:
-            result = merge.merge_file(settings.store_dir, path, args.name, args.format, settings.max_merge_bytes,
-                                      progress=merge.progress_bar if args.progress else None,
-                                      validate=check, strict=args.strict)
-        except merge.MergeError as exc:
-            print(f"error: {exc}\nnothing was changed in {settings.store_dir}", file=sys.stderr)
-            code = EXIT_ERROR
-            continue
-        for message in result.messages:
-            print(message)
-        if result.changed:
-            merged_any = True
-            r = result.record
-            print(f"merged {r.name}: {r.triples} triples into <{r.graph}>"
-                  + ("" if r.conforms is None else f" (conforms: {str(r.conforms).lower()})"))
-    if args.align and (merged_any or args.report_json):
-        _align(settings, args.report_json)
-    return code
+            return getattr(store_commands, name)(_settings_from(args), args)
+        except DatasetError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_ERROR
+
+    return run
 
 
-def _align(settings: Settings, report_json: Path | None) -> None:
-    """Align every merged source with the curated graph, print the merge report, and write it as JSON."""
-    from . import alignment, merge
-    from .config import GRAPH_BASE
-
-    store = merge.open_store(settings.store_dir)
-    if not any(g.value.startswith(GRAPH_BASE) for g in store.named_graphs() if hasattr(g, "value")):
-        print(f"warning: {settings.store_dir} holds no curated graphs to align with; run 'eurasia-kg build'",
-              file=sys.stderr)
-    report = alignment.align(store)
-    print(report.text())
-    if report_json:
-        Path(report_json).write_text(report.to_json(), encoding="utf-8")
-        print(f"wrote the merge report to {report_json}")
-
-
-def cmd_align(args: argparse.Namespace) -> int:
-    _align(_settings_from(args), args.report_json)
-    return EXIT_OK
-
-
-def cmd_sources(args: argparse.Namespace) -> int:
-    from . import merge
+def cmd_source(args: argparse.Namespace) -> int:
+    """Adding a source (docs/adding-a-source.md); the work is in ``authoring``."""
+    from . import authoring
 
     settings = _settings_from(args)
-    store = _open_merge_store(settings)
-    records = merge.read_sources(store)
-    if args.action == "list":
-        for r in records.values():
-            flag = "" if r.conforms in (None, True) else f"  [{r.violations} violations]"
-            print(f"{r.name}\t{r.triples} triples\t{r.merged_at}\t{r.file}{flag}")
-        if not records:
-            print("no merged sources")
+    if args.id_option and args.source_id and args.id_option != args.source_id:
+        print("error: give the source id once (ID or --id ID)", file=sys.stderr)
+        return EXIT_ERROR
+    args.source_id = args.source_id or args.id_option
+    if not args.source_id:
+        print(f"error: 'source {args.action}' needs the source id (ID or --id ID)", file=sys.stderr)
+        return EXIT_ERROR
+    try:
+        if args.action == "new":
+            missing = [f"--{name}" for name in ("text", "title", "author", "publisher", "issued")
+                       if getattr(args, name) is None]
+            if missing:
+                raise authoring.AuthoringError(f"'source new' needs {', '.join(missing)}")
+            record = authoring.Record(args.source_id, args.title, args.author, args.publisher, args.issued,
+                                      args.url, args.language, args.citation)
+            target = authoring.new_source(settings, record, Path(args.text))
+            print(f"created {target} (source.ttl, quotes.ttl, interpretations/); the text is "
+                  f"{settings.source_texts_dir / (args.source_id + (Path(args.text).suffix or '.txt'))}")
+            return EXIT_OK
+        if args.action == "context":
+            fill = authoring.fill_contexts if args.fill else authoring.check_contexts
+            checks = fill(settings, args.source_id, args.width)
+            for check in checks:
+                if check.status != "ok":
+                    print(f"{check.status:10} {check.quote}  ({check.path.name})")
+            counts = {s: sum(c.status == s for c in checks) for s in ("ok", "filled", "missing", "different",
+                                                                       "not found")}
+            print(", ".join(f"{n} {s}" for s, n in counts.items() if n) or "no quotes")
+            if counts["not found"]:
+                return EXIT_ERROR
+            return EXIT_NONCONFORMING if counts["missing"] or counts["different"] else EXIT_OK
+        coverage = authoring.uncovered_sentences(settings, args.source_id)
+        for number, sentence in coverage.uncovered:
+            print(f"{number:4}  {sentence}")
+        print(f"{len(coverage.uncovered)} of {len(coverage.sentences)} sentences have no quote")
         return EXIT_OK
-    if not args.source:
-        print(f"error: 'sources {args.action}' needs a source name", file=sys.stderr)
-        return EXIT_ERROR
-    try:
-        if args.action == "show":
-            if args.source not in records:
-                raise merge.MergeError(f"no merged source named {args.source!r}; known sources: "
-                                       f"{', '.join(records) or 'none'}")
-            for key, value in records[args.source].__dict__.items():
-                print(f"{key}: {value}")
-        else:
-            removed = merge.remove_source(store, args.source)
-            print(f"removed {removed.name} ({removed.triples} triples, <{removed.graph}>)")
-            from . import alignment
-
-            alignment.align(store)  # the closure and conflicts of the remaining sources, recomputed
-    except merge.MergeError as exc:
+    except authoring.AuthoringError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR
-    return EXIT_OK
-
-
-def cmd_push(args: argparse.Namespace) -> int:
-    import pyoxigraph as ox
-
-    from . import remote
-
-    settings = _settings_from(args)
-    if settings.store_dir.is_dir():
-        quads = list(ox.Store.read_only(str(settings.store_dir)))
-        origin = str(settings.store_dir)
-    elif (settings.dist_dir / "eurasia-kg.nq").is_file():
-        quads = list(ox.parse(path=str(settings.dist_dir / "eurasia-kg.nq"), format=ox.RdfFormat.N_QUADS))
-        origin = str(settings.dist_dir / "eurasia-kg.nq")
-    else:
-        print("error: nothing to push: no store and no built dist/; run 'eurasia-kg build' first", file=sys.stderr)
-        return EXIT_ERROR
-    try:
-        report = remote.push(quads, args.to, args.update_endpoint, args.auth, log=lambda m: print(m))
-    except remote.RemoteError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_ERROR
-    methods = sorted(set(report.method.values()))
-    print(f"pushed {len(report.graphs)} graphs, {sum(report.graphs.values())} triples from {origin} "
-          f"to {args.to} ({', '.join(methods)})")
-    return EXIT_OK
 
 
 def parser() -> argparse.ArgumentParser:
@@ -341,11 +274,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("sparql", nargs="?")
     p.add_argument("-f", "--file", help="read the query from a .rq file")
     p.add_argument("--format", choices=("table", "csv", "json", "ttl"), default="table")
-    _add_settings(p, "build")
+    _add_settings(p, "build", "store")
     p.set_defaults(func=cmd_query)
 
     p = sub.add_parser("serve", help="serve the built data: SPARQL endpoint, query UI, Linked Data pages")
-    _add_settings(p, "serve")
+    _add_settings(p, "serve", "store")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("network", help="who met whom: measures, exports and figures (exit 2 on bad input)")
@@ -378,7 +311,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--format", default="table", help="measures: table, csv or json; "
                    "export: gexf, graphml, cytoscape, csv or json")
     p.add_argument("-o", "--output-file", dest="output_file", help="export: write to this file")
-    _add_settings(p, "network")
+    _add_settings(p, "network", "store")
     p.set_defaults(func=cmd_network)
 
     p = sub.add_parser("merge", help="merge RDF files into the on-disk store, each as its own named graph")
@@ -390,19 +323,19 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--align", action=argparse.BooleanOptionalAction, default=True,
                    help="after merging, align the merged sources with the curated graph and print the merge report")
     p.add_argument("--report-json", type=Path, metavar="FILE", help="also write the merge report as JSON to FILE")
-    _add_settings(p, "merge")
-    p.set_defaults(func=cmd_merge)
+    _add_settings(p, "merge", "store")
+    p.set_defaults(func=_store_command("cmd_merge"))
 
     p = sub.add_parser("align", help="(re)align the merged sources with the curated graph and print the merge report")
     p.add_argument("--report-json", type=Path, metavar="FILE", help="also write the merge report as JSON to FILE")
-    _add_settings(p, "merge")
-    p.set_defaults(func=cmd_align)
+    _add_settings(p, "merge", "store")
+    p.set_defaults(func=_store_command("cmd_align"))
 
     p = sub.add_parser("sources", help="list, show or remove merged sources")
     p.add_argument("action", choices=("list", "show", "remove"))
     p.add_argument("source", nargs="?")
-    _add_settings(p, "merge")
-    p.set_defaults(func=cmd_sources)
+    _add_settings(p, "merge", "store")
+    p.set_defaults(func=_store_command("cmd_sources"))
 
     p = sub.add_parser("push", help="copy every named graph to a triple store (Graph Store Protocol, "
                                     "falling back to SPARQL Update)")
@@ -410,18 +343,53 @@ def parser() -> argparse.ArgumentParser:
                    "http://127.0.0.1:7878/store (Oxigraph) or http://host:3030/ds/data (Fuseki)")
     p.add_argument("--update-endpoint", help="its SPARQL Update endpoint (default: derived from --to)")
     p.add_argument("--auth", help="user:password (HTTP Basic) or bearer:TOKEN")
-    _add_settings(p, "merge")
-    p.set_defaults(func=cmd_push)
+    _add_settings(p, "merge", "store")
+    p.set_defaults(func=_store_command("cmd_push"))
 
-    p = sub.add_parser("stats", help="print counts of the built data")
+    p = sub.add_parser("source", help="add a source: lay out its directory, fill in its quotes' context, "
+                                      "list what no quote covers (docs/adding-a-source.md)")
+    p.add_argument("action", choices=("new", "context", "uncovered"),
+                   help="new: lay out graphs/sources/ID with its record; context: check (or --fill) every "
+                        "quote's oa:prefix and oa:suffix from the text; uncovered: the sentences no quote covers")
+    p.add_argument("source_id", metavar="ID", nargs="?", help="the source id, such as avim-2013-23")
+    p.add_argument("--id", dest="id_option", metavar="ID", help="the source id (same as the positional ID)")
+    p.add_argument("--text", help="new: the source's text (UTF-8), copied into the source texts directory")
+    p.add_argument("--title", help="new: the title")
+    p.add_argument("--author", help="new: the author's name")
+    p.add_argument("--publisher", help="new: the publisher's name")
+    p.add_argument("--issued", help="new: the date of publication, YYYY-MM-DD")
+    p.add_argument("--url", help="new: where the source is published")
+    p.add_argument("--language", default="en", help="new: the language of the text (default en)")
+    p.add_argument("--citation", help="new: the citation (default: made from the other fields)")
+    p.add_argument("--fill", action="store_true", help="context: write the prefix and suffix into the files")
+    p.add_argument("--width", type=int, default=32, help="context: characters of context on each side (32)")
     _add_settings(p, "build")
+    p.set_defaults(func=cmd_source)
+
+    p = sub.add_parser("store", help="where the one dataset lives: path, status, or reset (start over)")
+    p.add_argument("action", choices=("path", "status", "reset"))
+    p.add_argument("--yes", action="store_true", help="reset: really delete the store's contents")
+    _add_settings(p, "store")
+    p.set_defaults(func=_store_command("cmd_store"))
+
+    p = sub.add_parser("stats", help="print counts of the data in the store")
+    _add_settings(p, "build", "store")
     p.set_defaults(func=cmd_stats)
     return main
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except BrokenPipeError:
+        # The reader went away (`eurasia-kg stats | head`): stop quietly, as the Python docs advise,
+        # sending what is left of the output to devnull so the interpreter's final flush cannot fail.
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1  # as the recipe in the Python docs does
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+PROJECT_BASE = "https://w3id.org/eurasia-kg/"
 ONTOLOGY_NS = "https://w3id.org/eurasia-kg/ontology#"
 ONTOLOGY_IRI = "https://w3id.org/eurasia-kg/ontology"
 ID_BASE = "https://w3id.org/eurasia-kg/id/"
@@ -27,6 +28,18 @@ INTERPRETATIONS_DIR = "interpretations"
 METADATA_GRAPH = GRAPH_BASE + "metadata"
 METRICS_GRAPH = GRAPH_BASE + "metrics"
 DATASET_IRI = "https://w3id.org/eurasia-kg/dataset"
+
+# The store: every merged source in its own graph under MERGED_BASE; their records, and the
+# fingerprint of the build the curated graphs came from, in the merge metadata graph.
+MERGED_BASE = "https://w3id.org/eurasia-kg/merged/"
+MERGE_METADATA_GRAPH = MERGED_BASE + "_metadata"
+ALIGNMENT_GRAPH = MERGED_BASE + "_alignment"
+ALIGNED_BASE = MERGED_BASE + "_aligned/"
+SOURCE_BASE = ID_BASE + "merged-source/"
+CURATED_RECORD = SOURCE_BASE + "_curated"
+# The built dump the store's curated graphs are loaded from, and the build's record of its inputs.
+DUMP_FILE = "eurasia-kg.nq"
+BUILD_STATE_FILE = ".build-state.json"
 
 # Extraction damage of the stored article (../shared/sources/README.md), mapped to its repair.
 TEXT_ARTEFACTS: dict[str, str] = {"ᤀ匀": "’S", "ጀ": "–"}
@@ -69,6 +82,13 @@ PREFIXES: dict[str, str] = {
 }
 
 
+def default_store_dir() -> Path:
+    """The per-user store (``~/.local/share/eurasia-kg/store`` on Linux), shared by every command."""
+    import platformdirs
+
+    return platformdirs.user_data_path("eurasia-kg") / "store"
+
+
 def _default_root() -> Path:
     # The checkout the package was installed from in editable mode, or the working directory.
     here = Path(__file__).resolve().parents[2]
@@ -92,7 +112,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("source_texts", None, "path", "build",
             "Directory of source texts, for checking quotes (default: ROOT/../shared/sources)."),
     Setting("reason", True, "bool", "build", "Run the OWL 2 RL reasoner and write the inferred graph."),
-    Setting("pylode", True, "bool", "build", "Write the HTML documentation of the ontology with pyLODE."),
+    Setting("pylode", False, "bool", "build",
+            "Also write pyLODE's HTML documentation of the ontology to dist/ontology.html (the server renders "
+            "its own /ontology page)."),
     Setting("host", "127.0.0.1", "str", "serve", "Address the server listens on."),
     Setting("port", 8000, "int", "serve", "Port the server listens on."),
     Setting("engine", "oxigraph", "str", "serve", "Query engine: oxigraph (embedded pyoxigraph) or rdflib."),
@@ -108,9 +130,18 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("update_token", None, "str", "serve", "Bearer token that turns /update on (off when unset)."),
     Setting("service_allowlist", (), "strs", "serve",
             "Endpoint IRI prefixes that SERVICE may call (none by default: SERVICE is refused)."),
-    Setting("store", None, "str", "merge serve",
-            "On-disk pyoxigraph store of the curated and merged data (default: ROOT/store, beside dist/); "
-            "for serve, also the URL of a remote SPARQL endpoint to serve instead."),
+    Setting("store", None, "str", "store",
+            "Where the one dataset (curated graphs from dist/ plus merged sources) lives: a directory for the "
+            "embedded pyoxigraph store (default: the per-user data directory, see `eurasia-kg store path`), or "
+            "the query URL of a SPARQL 1.1 endpoint (Oxigraph server, Virtuoso, Fuseki…)."),
+    Setting("store_update", None, "str", "store",
+            "With a remote store: its SPARQL Update URL (default: derived from the query URL, e.g. "
+            "/query → /update for Oxigraph, /sparql for Virtuoso)."),
+    Setting("store_graph_store", None, "str", "store",
+            "With a remote store: its Graph Store Protocol URL (default: derived, e.g. /store for Oxigraph, "
+            "/sparql-graph-crud for Virtuoso); SPARQL Update is used where it refuses."),
+    Setting("store_auth", None, "str", "store",
+            "With a remote store: credentials, user:password (HTTP Basic) or bearer:TOKEN."),
     Setting("max_merge_bytes", 2_000_000_000, "int", "merge", "Largest file a merge accepts, in bytes."),
 )
 
@@ -122,7 +153,7 @@ class Settings:
     extra_graph_roots: tuple[Path, ...] = ()
     source_texts: Path | None = None
     reason: bool = True
-    pylode: bool = True
+    pylode: bool = False
     host: str = "127.0.0.1"
     port: int = 8000
     engine: str = "oxigraph"
@@ -137,18 +168,22 @@ class Settings:
     update_token: str | None = None
     service_allowlist: tuple[str, ...] = ()
     store: str | None = None
+    store_update: str | None = None
+    store_graph_store: str | None = None
+    store_auth: str | None = None
     max_merge_bytes: int = 2_000_000_000
 
     @property
     def remote_store(self) -> str | None:
-        """The SPARQL endpoint to serve, when ``store`` is a URL."""
+        """The SPARQL endpoint of the store, when ``store`` is a URL."""
         return self.store if self.store and self.store.startswith(("http://", "https://")) else None
 
     @property
     def store_dir(self) -> Path:
+        """The embedded store's directory (meaningless when the store is remote)."""
         if self.store and not self.remote_store:
-            return Path(self.store).resolve()
-        return self.root / "store"
+            return Path(self.store).expanduser().resolve()
+        return default_store_dir()
 
     @property
     def dist_dir(self) -> Path:
@@ -169,6 +204,11 @@ class Settings:
     @property
     def queries_dir(self) -> Path:
         return self.root / "queries"
+
+    @property
+    def metadata_file(self) -> Path:
+        """The dataset's own record (title, licence, publisher…), for its VoID and DCAT description."""
+        return self.root / "metadata" / "dataset.ttl"
 
     @property
     def source_texts_dir(self) -> Path:

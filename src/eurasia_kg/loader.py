@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import gzip
 import io
-import json
-import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,57 +19,16 @@ from rdflib import Dataset, Graph, URIRef
 from rdflib.namespace import RDF
 
 from .config import GRAPH_BASE, ONTOLOGY_GRAPH, ONTOLOGY_NS
-
-# File extension -> (rdflib format, pyoxigraph format). Gzip is handled on top.
-FORMATS: dict[str, tuple[str, ox.RdfFormat]] = {
-    ".ttl": ("turtle", ox.RdfFormat.TURTLE),
-    ".turtle": ("turtle", ox.RdfFormat.TURTLE),
-    ".nt": ("nt", ox.RdfFormat.N_TRIPLES),
-    ".nq": ("nquads", ox.RdfFormat.N_QUADS),
-    ".trig": ("trig", ox.RdfFormat.TRIG),
-    ".jsonld": ("json-ld", ox.RdfFormat.JSON_LD),
-    ".json": ("json-ld", ox.RdfFormat.JSON_LD),
-    ".rdf": ("xml", ox.RdfFormat.RDF_XML),
-    ".owl": ("xml", ox.RdfFormat.RDF_XML),
-    ".xml": ("xml", ox.RdfFormat.RDF_XML),
-    ".n3": ("n3", ox.RdfFormat.N3),
-}
-FORMAT_NAMES: dict[str, str] = {
-    "turtle": ".ttl", "ttl": ".ttl", "nt": ".nt", "ntriples": ".nt", "n-triples": ".nt",
-    "nquads": ".nq", "n-quads": ".nq", "trig": ".trig", "json-ld": ".jsonld", "jsonld": ".jsonld",
-    "xml": ".rdf", "rdfxml": ".rdf", "rdf/xml": ".rdf", "n3": ".n3",
-}
-QUAD_FORMATS = {"nquads", "trig"}
-
-
-class DataFileError(Exception):
-    """A data file that cannot be read: carries the file and, when known, the line."""
-
-    def __init__(self, path: Path | str, message: str, line: int | None = None, column: int | None = None):
-        self.path = Path(path)
-        self.line = line
-        self.column = column
-        self.message = message
-        where = f"{self.path}:{line}" if line is not None else str(self.path)
-        if line is not None and column is not None:
-            where += f":{column}"
-        super().__init__(f"{where}: {message}")
-
-
-def format_of(path: Path, override: str | None = None) -> tuple[str, ox.RdfFormat]:
-    """The parser formats for a file, from ``override`` or else from its extension."""
-    if override:
-        key = FORMAT_NAMES.get(override.lower())
-        if key is None:
-            raise DataFileError(path, f"unknown format {override!r}; use one of {', '.join(sorted(FORMAT_NAMES))}")
-        return FORMATS[key]
-    suffixes = [s.lower() for s in path.suffixes]
-    if suffixes and suffixes[-1] == ".gz":
-        suffixes = suffixes[:-1]
-    if not suffixes or suffixes[-1] not in FORMATS:
-        raise DataFileError(path, f"cannot tell the RDF format from the extension; use one of {', '.join(FORMATS)}"
-                                  " or give --format")
-    return FORMATS[suffixes[-1]]
+from .formats import (  # noqa: F401  (re-exported: the loader's public names)
+    FORMAT_NAMES,
+    FORMATS,
+    QUAD_FORMATS,
+    XML_DECLARATIONS,
+    DataFileError,
+    format_of,
+    jsonld_context_refusal,
+    xml_declares_entities,
+)
 
 
 def read_bytes(path: Path) -> bytes:
@@ -105,21 +62,6 @@ def parse_into(target: Graph, path: Path, fmt_override: str | None = None) -> No
     parse_bytes(target, read_bytes(path), path, rdflib_fmt, ox_fmt)
 
 
-XML_DECLARATIONS = re.compile(rb"<!(?:ENTITY|DOCTYPE)", re.IGNORECASE)
-
-
-def xml_declares_entities(chunks: Iterable[bytes]) -> bool:
-    """Whether XML data has a DOCTYPE or entity declaration anywhere (not only at its start, which a
-    long comment can push away). NUL bytes are dropped so UTF-16 and UTF-32 text is caught too."""
-    tail = b""
-    for chunk in chunks:
-        data = tail + chunk.replace(b"\x00", b"")
-        if XML_DECLARATIONS.search(data):
-            return True
-        tail = data[-16:]
-    return False
-
-
 def parse_bytes(target: Graph, data: bytes, path: Path, rdflib_fmt: str, ox_fmt: ox.RdfFormat) -> None:
     """Parse ``data`` (named ``path`` in messages) into ``target``."""
     if rdflib_fmt == "xml" and xml_declares_entities([data]):
@@ -148,27 +90,10 @@ def _line_of(exc: Exception) -> int | None:
 
 def _refuse_remote_context(data: bytes, path: Path) -> None:
     """JSON-LD contexts given by URL (http or file) would be fetched; nothing is fetched at run time."""
-    try:
-        doc = json.loads(data.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise DataFileError(path, f"not UTF-8: {exc.reason}") from exc
-    except ValueError as exc:
-        raise DataFileError(path, f"invalid JSON: {exc.msg}", exc.lineno, exc.colno) from exc
-    for ctx in _contexts(doc):
-        items = ctx if isinstance(ctx, list) else [ctx]
-        if any(isinstance(item, str) for item in items):
-            raise DataFileError(path, "JSON-LD remote @context is refused (it would be fetched); inline the context")
-
-
-def _contexts(node: object) -> Iterator[object]:
-    if isinstance(node, dict):
-        if "@context" in node:
-            yield node["@context"]
-        for value in node.values():
-            yield from _contexts(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _contexts(value)
+    reason = jsonld_context_refusal(data)
+    if reason is not None:
+        message, line, column = reason
+        raise DataFileError(path, message, line, column)
 
 
 def _first_line(exc: Exception) -> str:

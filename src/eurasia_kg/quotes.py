@@ -32,6 +32,13 @@ def normalise(text: str) -> str:
     return _APOSTROPHES.sub("", repair(text))
 
 
+def fold_with_index(repaired: str) -> tuple[str, list[int]]:
+    """``normalise`` of a text already repaired, with where each of its characters is in that text
+    (to map a quote found in the normalised form back to the words a reader sees)."""
+    index = [i for i, ch in enumerate(repaired) if not _APOSTROPHES.match(ch)]
+    return "".join(repaired[i] for i in index), index
+
+
 @dataclass(frozen=True)
 class QuoteCheck:
     quote: str
@@ -54,13 +61,11 @@ def context_of(source_text: str, exact: str, width: int = 32) -> tuple[str, str]
     Used when adding a source, to fill in oa:prefix and oa:suffix.
     """
     text = repair(source_text)
-    folded = normalise(text)
+    folded, index = fold_with_index(text)
     target = normalise(exact)
     start = folded.find(target)
-    if start < 0:
+    if start < 0 or not target:
         raise ValueError(f"quote not found in source: {exact[:60]!r}")
-    # Map positions in the apostrophe-free text back to the repaired text.
-    index = [i for i, ch in enumerate(text) if not _APOSTROPHES.match(ch)]
     begin, end = index[start], index[start + len(target) - 1] + 1
     prefix = text[max(0, begin - width):begin]
     suffix = text[end:end + width]

@@ -12,6 +12,7 @@ import time
 
 from waitress import serve as waitress_serve
 
+from . import dataset
 from .config import Settings
 from .web import create_app
 
@@ -19,8 +20,9 @@ log = logging.getLogger("eurasia_kg.server")
 
 
 def serve(settings: Settings) -> None:
-    if not (settings.dist_dir / "eurasia-kg.nq").is_file():
-        raise FileNotFoundError(f"{settings.dist_dir / 'eurasia-kg.nq'} does not exist; run 'eurasia-kg build' first")
+    # The one dataset, brought up to date with dist/; refused only if there is nothing at all to serve.
+    data = dataset.open_dataset(settings)
+    dataset.require_data(data, settings.dist_dir)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     started = time.perf_counter()
     app = create_app(settings)

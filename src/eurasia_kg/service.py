@@ -13,6 +13,7 @@ import pyoxigraph as ox
 
 from . import negotiation, sparql
 from .config import GRAPH_BASE, PREFIXES
+from .dataset.local import LocalDataset
 
 EKG = "https://w3id.org/eurasia-kg/ontology#"
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
@@ -70,27 +71,34 @@ class KnowledgeService:
     service_allowlist: tuple[str, ...] = ()
     version: str = ""
     stats: dict = field(default_factory=dict)
+    dataset: LocalDataset | None = None  # the embedded store this service reads, reopened as it changes
 
     @classmethod
     def from_dist(cls, dist: Path, engine: str = "oxigraph", union_default_graph: bool = True,
-                  user_data: bytes = b"", store: str | None = None, **limits) -> KnowledgeService:
-        """The service over, in order: a remote endpoint (``store`` is a URL), the on-disk store of
-        curated and merged data (``store`` is a directory), or the built dump in memory."""
+                  store: str | None = None, store_auth: str | None = None, **limits) -> KnowledgeService:
+        """The service over the one dataset: a remote endpoint (``store`` is a URL) or the embedded
+        store (a directory); ``engine="rdflib"`` answers from the built dump instead (for comparison)."""
         path = dist / "eurasia-kg.nq"
+        dataset = None
         if store and store.startswith(("http://", "https://")):
             from .remote import RemoteEngine
 
-            chosen = RemoteEngine(store, union_default_graph=union_default_graph)
+            chosen = RemoteEngine(store, auth=store_auth, union_default_graph=union_default_graph)
         elif engine == "rdflib":
             chosen = sparql.RdflibEngine.from_file(path, union_default_graph)
         elif store:
-            chosen = sparql.OxigraphEngine(ox.Store.read_only(store), union_default_graph)
+            dataset = LocalDataset(Path(store))
+            chosen = sparql.OxigraphEngine(dataset.reader().store, union_default_graph)
         else:
             chosen = sparql.OxigraphEngine.from_file(path, union_default_graph)
-        service = cls(chosen, **limits)
-        if user_data:
-            service.replace_user_data(user_data)
-        return service
+        return cls(chosen, dataset=dataset, **limits)
+
+    def refresh(self) -> None:
+        """Before each call: read the store's newest published generation (a stat when nothing moved)."""
+        if self.dataset is not None:
+            store = self.dataset.reader().store
+            if store is not self.engine.store:
+                self.engine.store = store
 
     # --- SPARQL Update (user graphs only) ----------------------------------------
 
@@ -99,54 +107,44 @@ class KnowledgeService:
             raise ServiceError("rejected", "SPARQL Update needs the oxigraph engine")
         return self.engine.store
 
-    @staticmethod
-    def _is_curated(graph) -> bool:
-        return isinstance(graph, ox.NamedNode) and graph.value.startswith(GRAPH_BASE)
-
-    def _curated(self, store: ox.Store) -> set:
-        return {q for q in store if self._is_curated(q.graph_name)}
-
-    def apply_update(self, text: str, base_iri: str | None = None, using: list[str] | None = None,
-                     using_named: list[str] | None = None) -> bytes:
-        """Run an update; refuse it, unchanged, if it touches a curated graph. Returns the user data.
-
-        ``using`` and ``using_named`` are the protocol's using-graph-uri and using-named-graph-uri.
-        """
-        store = self._store()
+    def update_dataset(self, text: str, base_iri: str | None = None, using: list[str] | None = None,
+                       using_named: list[str] | None = None) -> None:
+        """Run an update on the store as one transaction, published for every reader; refused, with
+        nothing changed, if it would touch a curated graph."""
+        if self.dataset is None:
+            raise ServiceError("rejected", "SPARQL Update needs the embedded store")
         try:
             sparql.check_update(text, self.max_query_length, self.service_allowlist)
             text = sparql.with_update_dataset(text, using or [], using_named or [])
         except sparql.QueryRejected as exc:
             raise ServiceError("rejected", str(exc)) from exc
-        snapshot = store.dump(format=ox.RdfFormat.N_QUADS)
-        before = self._curated(store)
+
+        class _Refused(Exception):
+            pass
+
         try:
-            store.update(text, prefixes=PREFIXES, base_iri=base_iri)
-        except SyntaxError as exc:
-            raise ServiceError("rejected", str(exc)) from exc
-        except (OSError, ValueError, RuntimeError) as exc:
-            self._restore(store, snapshot)
-            raise ServiceError("rejected", str(exc)) from exc
-        if self._curated(store) != before:
-            self._restore(store, snapshot)
+            with self.dataset.transaction() as writer:
+                before = self._curated(writer.store)
+                try:
+                    writer.store.update(text, prefixes=PREFIXES, base_iri=base_iri)
+                except SyntaxError as exc:
+                    raise ServiceError("rejected", str(exc)) from exc
+                except (OSError, ValueError, RuntimeError) as exc:
+                    raise ServiceError("rejected", str(exc)) from exc
+                if self._curated(writer.store) != before:
+                    raise _Refused
+        except _Refused:
             raise ServiceError("forbidden", "the update would change a curated graph (under "
-                               f"{GRAPH_BASE}); updates may only write other graphs. Nothing was changed.")
-        return self.user_data()
+                               f"{GRAPH_BASE}); updates may only write other graphs. Nothing was changed.") from None
+        self.refresh()
 
     @staticmethod
-    def _restore(store: ox.Store, snapshot: bytes) -> None:
-        store.clear()
-        store.bulk_load(snapshot, format=ox.RdfFormat.N_QUADS)
+    def _is_curated(graph) -> bool:
+        return isinstance(graph, ox.NamedNode) and graph.value.startswith(GRAPH_BASE)
 
-    def user_data(self) -> bytes:
-        store = self._store()
-        return ox.serialize([q for q in store if not self._is_curated(q.graph_name)], format=ox.RdfFormat.N_QUADS)
-
-    def replace_user_data(self, nquads: bytes) -> None:
-        store = self._store()
-        for quad in [q for q in store if not self._is_curated(q.graph_name)]:
-            store.remove(quad)
-        store.bulk_load(nquads, format=ox.RdfFormat.N_QUADS)
+    def _curated(self, store: ox.Store) -> set:
+        return {q for g in store.named_graphs() if self._is_curated(g)
+                for q in store.quads_for_pattern(None, None, None, g)}
 
     # --- SPARQL ---------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from rdflib import BNode, Dataset, Graph, Literal, URIRef, Variable
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.query import Result
 
+from . import sparql_errors
 from .config import PREFIXES
 from .negotiation import Format
 
@@ -259,8 +260,8 @@ class OxigraphEngine:
         try:
             result = self.store.query(query, **kwargs)
             return collect_outcome(result, max_rows)
-        except SyntaxError as exc:
-            raise QueryRejected(str(exc)) from exc
+        except SyntaxError as exc:  # the line, the column and a hint in plain words (sparql_errors)
+            raise QueryRejected(sparql_errors.describe(query, str(exc))) from exc
         except (OSError, ValueError, TypeError, RuntimeError) as exc:
             raise QueryRejected(str(exc)) from exc
 
@@ -316,7 +317,8 @@ class RdflibEngine:
             parsed = prepareQuery(prologue + query, base=base_iri)
             result = dataset.query(parsed)
         except Exception as exc:  # rdflib raises pyparsing and assorted errors for bad queries
-            raise QueryRejected(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from exc
+            message = sparql_errors.describe(query, str(exc), line_offset=len(PREFIXES)) if str(exc) else ""
+            raise QueryRejected(message or type(exc).__name__) from exc
         if result.type == "ASK":
             return Outcome("boolean", boolean=bool(result.askAnswer))
         if result.type in ("CONSTRUCT", "DESCRIBE"):

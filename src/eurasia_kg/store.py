@@ -1,4 +1,5 @@
-"""The query store: an embedded pyoxigraph Store loaded from the built N-Quads.
+"""Querying the one dataset from the command line: a reader of the store (embedded or remote),
+with the project's prefixes, and rendering of results for the terminal.
 
 Knows nothing about HTTP. By default the default graph is the union of the named graphs.
 """
@@ -29,12 +30,16 @@ class Table:
 
 
 class KnowledgeStore:
-    def __init__(self, store: ox.Store, union_default_graph: bool = True):
-        self.store = store
+    """Queries over ``store``: a pyoxigraph Store, or a dataset reader (``dataset.Reader``)."""
+
+    def __init__(self, store, union_default_graph: bool = True):
+        self.store = store.store if hasattr(store, "store") and isinstance(store.store, ox.Store) else store
         self.union_default_graph = union_default_graph
 
     @classmethod
     def from_dist(cls, dist: Path, union_default_graph: bool = True) -> KnowledgeStore:
+        """The built dump alone, in memory: for checking a build (the build's own tests); every
+        command reads the store instead (``dataset.open_dataset``)."""
         path = dist / DUMP
         if not path.is_file():
             raise FileNotFoundError(f"{path} does not exist; run 'eurasia-kg build' first")
@@ -43,7 +48,8 @@ class KnowledgeStore:
         return cls(store, union_default_graph)
 
     def __len__(self) -> int:
-        return len(self.store)
+        rows = self.select("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
+        return int(rows.rows[0][0].value) if rows.rows else 0
 
     def query(self, sparql: str, use_default_graph_as_union: bool | None = None):
         union = self.union_default_graph if use_default_graph_as_union is None else use_default_graph_as_union
@@ -53,11 +59,11 @@ class KnowledgeStore:
             raise QueryError(str(exc)) from exc
         except (OSError, ValueError, TypeError) as exc:
             raise QueryError(str(exc)) from exc
-        return bool(result) if isinstance(result, ox.QueryBoolean) else result
+        return bool(result) if isinstance(result, ox.QueryBoolean | bool) else result
 
     def select(self, sparql: str) -> Table:
         result = self.query(sparql)
-        if not isinstance(result, ox.QuerySolutions):
+        if not hasattr(result, "variables"):
             raise QueryError("not a SELECT query")
         variables = [v.value for v in result.variables]
         return Table(variables, [[solution[v] for v in variables] for solution in result])
@@ -91,7 +97,7 @@ def render(result, fmt: str) -> str:
     """Render a query result for the terminal or a file: table, csv, json (SELECT/ASK) or ttl (graphs)."""
     if isinstance(result, bool):
         return json.dumps({"head": {}, "boolean": result}) if fmt == "json" else str(result).lower()
-    if isinstance(result, ox.QueryTriples):
+    if isinstance(result, ox.QueryTriples | list):
         if fmt not in ("ttl", "nt", "json"):
             fmt = "ttl"
         rdf = {"ttl": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES, "json": ox.RdfFormat.JSON_LD}[fmt]

@@ -184,17 +184,18 @@ def to_rdf_file(path: Path, mapping: Mapping | Path, out: Path) -> int:
     return counter[0]
 
 
-def merge_tabular(store_dir: Path, path: Path, mapping: Mapping | Path, name: str | None = None, **merge_options):
-    """Map a tab-separated file and merge the result as one source (``merge.merge_file``'s options pass
-    through). The source is named after the tab-separated file; the N-Triples are written to a temporary
-    directory and removed afterwards. A mapping error raises ``merge.MergeError`` and changes nothing."""
+def merge_tabular(dataset, path: Path, mapping: Mapping | Path, name: str | None = None, **merge_options):
+    """Map a tab-separated file and merge the result into ``dataset`` as one source (``merge.merge_file``'s
+    options pass through; it aligns as usual). The source is named after the tab-separated file; the
+    N-Triples are written to a temporary directory and removed afterwards. A file over ``max_bytes`` is
+    refused before any row is mapped; a mapping error raises ``merge.MergeError`` and changes nothing."""
     import tempfile
 
     from . import merge
 
     path = Path(path)
     max_bytes = merge_options.get("max_bytes", 2_000_000_000)
-    if path.is_file() and path.stat().st_size > max_bytes:  # refused before any row is mapped
+    if path.is_file() and path.stat().st_size > max_bytes:
         raise merge.MergeError(f"{path}: {path.stat().st_size:,} bytes, over the limit of {max_bytes:,} "
                                "(setting max_merge_bytes)")
     source_name = name or merge.default_name(Path(path.name.removesuffix(".gz")))
@@ -204,7 +205,7 @@ def merge_tabular(store_dir: Path, path: Path, mapping: Mapping | Path, name: st
             to_rdf_file(path, mapping, mapped)
         except TabularError as exc:
             raise merge.MergeError(str(exc)) from exc
-        return merge.merge_file(store_dir, mapped, source_name, **merge_options)
+        return merge.merge_file(dataset, mapped, source_name, **merge_options)
 
 
 __all__ = ["Mapping", "TabularError", "column_iri", "load_mapping", "merge_tabular", "row_quads", "rows", "to_rdf_file",

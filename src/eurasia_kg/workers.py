@@ -49,6 +49,7 @@ def _worker_main(conn: Connection, service_args: dict[str, Any]) -> None:
         except (EOFError, OSError):
             return
         try:
+            service.refresh()  # see the store's newest published generation
             conn.send(("ok", getattr(service, method)(*args, **kwargs)))
         except ServiceError as exc:
             conn.send(("service-error", (exc.kind, exc.message)))
@@ -148,48 +149,6 @@ class WorkerPool:
             raise ServiceError(*payload)
         raise WorkerFailed(payload)
 
-    def broadcast_update(self, text: str, timeout: float, **kwargs: Any) -> None:
-        """Apply an update in one worker, then give its resulting user data to every other worker.
-
-        All workers are taken first, so no query sees a half-applied update; workers started later
-        get the same user data when they start.
-        """
-        deadline = time.monotonic() + timeout
-        taken: list[_Worker] = []
-        try:
-            for _ in range(self.size):
-                remaining = deadline - time.monotonic()
-                taken.append(self._idle.get(timeout=max(0.0, remaining)))
-        except queue.Empty:
-            for worker in taken:
-                self._idle.put(worker)
-            raise Busy("the query workers stayed busy; try the update again later") from None
-        try:
-            user_data = self._call_on(taken[0], "apply_update", (text,), deadline, kwargs)
-            for worker in taken[1:]:
-                self._call_on(worker, "replace_user_data", (user_data,), deadline)
-            self.service_args = {**self.service_args, "user_data": user_data}
-        finally:
-            for worker in taken:
-                if worker.process.is_alive():
-                    self._idle.put(worker)
-
-    def _call_on(self, worker: _Worker, method: str, args: tuple, deadline: float,
-                 kwargs: dict[str, Any] | None = None) -> Any:
-        worker.conn.send((method, args, kwargs or {}))
-        if not worker.conn.poll(max(0.0, deadline - time.monotonic())):
-            worker.kill()
-            self._replace(worker)
-            raise CallTimeout("the update ran too long and was stopped")
-        status, payload = worker.conn.recv()
-        if status == "ok":
-            return payload
-        if status == "service-error":
-            from .service import ServiceError
-
-            raise ServiceError(*payload)
-        raise WorkerFailed(payload)
-
     def live_workers(self) -> int:
         """Workers started and alive (busy or idle); replacements count once they have started."""
         with self._lock:
@@ -197,6 +156,10 @@ class WorkerPool:
 
     def idle_workers(self) -> int:
         return self._idle.qsize()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
 
     def close(self) -> None:
         self._closed = True

@@ -17,7 +17,7 @@ from pathlib import Path
 import networkx as nx
 import pyoxigraph as ox
 
-from ..config import GRAPH_BASE, INFERRED_FROM_INTERPRETATIONS_GRAPH, INTERPRETATIONS_DIR, METRICS_GRAPH
+from ..config import GRAPH_BASE, INFERRED_FROM_INTERPRETATIONS_GRAPH, INTERPRETATIONS_DIR, MERGED_BASE, METRICS_GRAPH
 from .model import (
     ARTICLE_KINDS,
     EVENT_DATA_KIND,
@@ -29,7 +29,6 @@ from .model import (
     paused_gc,
 )
 
-MERGED_BASE = "https://w3id.org/eurasia-kg/merged/"  # as merge.MERGED_BASE (not imported: merge needs rdflib)
 ALIGNED_BASE = MERGED_BASE + "_aligned/"
 Row = Sequence[ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple | None]
 Select = Callable[[str], Iterable[Row]]
@@ -38,8 +37,9 @@ WHERE_LINE = "WHERE {"  # every network query has this line at the top level: th
 
 # --- Select callables -------------------------------------------------------------------------
 
-def store_select(store: ox.Store) -> Select:
-    """``select`` over an embedded pyoxigraph store. A query without FROM sees the union of all graphs."""
+def store_select(store) -> Select:
+    """``select`` over a pyoxigraph ``Store``, or anything with its ``query`` (the dataset's readers, local or
+    remote: ``dataset.Reader``). A query without FROM sees the union of all graphs."""
 
     def select(query: str) -> list[tuple]:
         from ..sparql import has_dataset_clause

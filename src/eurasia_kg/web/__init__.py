@@ -14,7 +14,6 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from email.utils import formatdate
-from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, g, request
@@ -22,7 +21,9 @@ from flask_cors import CORS
 from rdflib import Graph
 
 from .. import __version__, loader, validation
+from .. import dataset as dataset_module
 from ..config import GRAPH_BASE, ID_BASE, Settings
+from ..dataset import Dataset
 from ..workers import WorkerPool
 from . import metrics
 
@@ -75,12 +76,24 @@ class AppState:
     last_modified: float
     shapes: Graph
     ontology: Graph
-    update_count: int = 0
+    dataset: Dataset | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def etag_base(self) -> str:
-        return f"{self.data_version}:{self.update_count}"
+        return self.data_version
+
+    def observe(self) -> None:
+        """Notice a change of the store (a merge, a removal, a rebuild, an update) since the last
+        request: new ETags, and no cached answer from before it. A file read on the embedded store."""
+        if self.dataset is None or self.dataset.kind != "embedded":
+            return
+        version = self.dataset.generation()
+        if version != self.data_version:
+            with self.lock:
+                if version != self.data_version:
+                    self.cache.clear()
+                    self.data_version, self.last_modified = version, time.time()
 
     def etag_for(self, *parts: Any) -> str:
         digest = hashlib.sha256(json.dumps([self.etag_base, *parts], default=str).encode()).hexdigest()[:32]
@@ -91,15 +104,36 @@ class AppState:
         return formatdate(self.last_modified, usegmt=True)
 
 
-def _data_version(dist: Path) -> tuple[str, float]:
-    state = dist / ".build-state.json"
-    nquads = dist / "eurasia-kg.nq"
-    if state.is_file():
-        version = json.loads(state.read_text()).get("fingerprint", "")
-    else:
-        version = hashlib.sha256(nquads.read_bytes()).hexdigest() if nquads.is_file() else "empty"
-    modified = nquads.stat().st_mtime if nquads.is_file() else time.time()
-    return version[:16], modified
+def _watch(app_state: AppState, settings: Settings, interval: float = 1.0) -> None:
+    """Keep the store in step with dist/ while the server runs: a rebuild is synced into the store
+    (one transaction) and then seen by every worker, like a merge. For a remote store, also poll its
+    generation, which costs a query. Stops when the app's workers are closed."""
+    log = logging.getLogger("eurasia_kg.server")
+    fingerprint = dataset_module.dist_fingerprint(settings.dist_dir)
+    failing = ""
+    while not app_state.pool.closed:
+        time.sleep(interval)
+        try:
+            now = dataset_module.dist_fingerprint(settings.dist_dir)
+            if now is not None and now != fingerprint:
+                result = dataset_module.sync(app_state.dataset, settings.dist_dir)
+                if result.changed:
+                    log.info("the build in %s changed: synced %d curated graphs into the store",
+                             settings.dist_dir, result.graphs)
+                fingerprint = now
+            if app_state.dataset.kind != "embedded":
+                version = app_state.dataset.generation()
+                if version != app_state.data_version:
+                    with app_state.lock:
+                        app_state.cache.clear()
+                        app_state.data_version, app_state.last_modified = version, time.time()
+            else:
+                app_state.observe()
+            failing = ""
+        except Exception as exc:  # keep watching: retried on the next tick; said once, not every second
+            if str(exc) != failing:
+                failing = str(exc)
+                log.warning("could not bring the server up to date with the store (%s); retrying", exc)
 
 
 def _load_validation_inputs(settings: Settings) -> tuple[Graph, Graph]:
@@ -119,17 +153,20 @@ def create_app(config: Settings | dict | None = None) -> Flask:
     app.config["SETTINGS"] = settings
     app.json.sort_keys = False
 
-    version, modified = _data_version(settings.dist_dir)
+    data = dataset_module.open_dataset(settings)  # the one dataset, synced with dist/ first
+    version, modified = data.generation(), time.time()
     pool = WorkerPool({
         "dist": settings.dist_dir, "engine": settings.engine,
         "union_default_graph": settings.union_default_graph,
         "max_rows": settings.max_rows, "max_query_length": settings.max_query_length,
         "service_allowlist": tuple(settings.service_allowlist),
-        "store": settings.remote_store or (str(settings.store_dir) if settings.store_dir.is_dir() else None),
+        "store": settings.remote_store or str(settings.store_dir), "store_auth": settings.store_auth,
     }, size=settings.workers)
     shapes, ontology = _load_validation_inputs(settings)
-    app.extensions["ekg"] = AppState(settings, pool, ResponseCache(settings.cache_size), version, modified,
-                                     shapes, ontology)
+    app_state = AppState(settings, pool, ResponseCache(settings.cache_size), version, modified, shapes, ontology,
+                         data)
+    app.extensions["ekg"] = app_state
+    threading.Thread(target=_watch, args=(app_state, settings), daemon=True, name="store-watch").start()
 
     app.add_template_filter(local_path)
     app.add_template_filter(graph_name)
@@ -149,6 +186,7 @@ def create_app(config: Settings | dict | None = None) -> Flask:
     @app.before_request
     def _start_timer() -> None:
         g.started = time.perf_counter()
+        app_state.observe()
 
     @app.after_request
     def _headers(response: Response) -> Response:

@@ -1,14 +1,14 @@
-"""Linked Data: every /id/… IRI, the ontology namespace, VoID and the downloads."""
+"""Linked Data: every /id/… IRI, the ontology namespace, VoID, the JSON-LD context and the downloads."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, render_template, request, send_from_directory
+from flask import Blueprint, Response, abort, render_template, request, send_from_directory, url_for
 from rdflib import Graph
 
-from .. import negotiation
-from ..config import ID_BASE
+from .. import jsonld, negotiation, ontology_doc
+from ..config import ID_BASE, ONTOLOGY_NS
 from ..service import ServiceError
 from ..workers import Busy, CallTimeout, WorkerFailed
 from . import state
@@ -16,6 +16,7 @@ from .sparql_views import STATUS, error, etag_matches
 
 bp = Blueprint("resources", __name__)
 RDF_SUFFIXES = {f.suffix: f for f in negotiation.GRAPH_FORMATS if f.key != "html"}
+IDENTIFIER_EVIDENCE = ONTOLOGY_NS + "identifierEvidence"
 
 
 def _call(method: str, *args):
@@ -44,8 +45,11 @@ def resource(rest: str) -> Response:
                                              "Last-Modified": state().last_modified_http})
     try:
         if fmt.key == "html":
-            view = _call("describe", iri)
+            view = present(_call("describe", iri))
             response = Response(render_template("resource.html", r=view), mimetype="text/html")
+        elif fmt.key == "jsonld":
+            answer = _call("describe_rdf", iri, "nt")
+            response = Response(_compact(Graph().parse(data=answer.body, format="nt")), mimetype=jsonld.MEDIA_TYPE)
         else:
             answer = _call("describe_rdf", iri, fmt.key)
             response = Response(answer.body, mimetype=answer.media_type)
@@ -60,6 +64,25 @@ def resource(rest: str) -> Response:
     response.headers.update({"Vary": "Accept", "ETag": etag, "Last-Modified": state().last_modified_http,
                              "Cache-Control": "public, max-age=300"})
     return response
+
+
+def present(view: dict) -> dict:
+    """The resource page's view of what the service describes: each quote once, with the facts it
+    supports; how the external identifiers were checked, as their provenance."""
+    quotes: dict[str, dict] = {}
+    for row in view["quotes"]:
+        entry = quotes.setdefault(" ".join(row["exact"].split()), {"quote": row["quote"], "exact": row["exact"],
+                                                                   "facts": []})
+        if row["fact"] is not None and row["fact"]["value"] not in {f["value"] for f in entry["facts"]}:
+            entry["facts"].append(row["fact"])
+    evidence = [s["object"] for s in view["statements"] if s["predicate"]["value"] == IDENTIFIER_EVIDENCE]
+    statements = [s for s in view["statements"] if s["predicate"]["value"] != IDENTIFIER_EVIDENCE]
+    return {**view, "quotes": list(quotes.values()), "statements": statements, "identifier_evidence": evidence}
+
+
+def _compact(graph: Graph) -> bytes:
+    """Compact JSON-LD, its context referred to where this server publishes it."""
+    return jsonld.compact(graph, url_for("resources.context", _external=True))
 
 
 def _dist_file(name: str) -> Path:
@@ -78,6 +101,8 @@ def _rdf_document(path: Path, default_key: str = "ttl") -> Response:
         return error(406, str(exc))
     if fmt.key == default_key:
         response = Response(path.read_bytes(), mimetype=fmt.media_type)
+    elif fmt.key == "jsonld":
+        response = Response(_compact(Graph().parse(path)), mimetype=jsonld.MEDIA_TYPE)
     else:
         graph = Graph().parse(path)
         response = Response(graph.serialize(format=fmt.engine_name, encoding="utf-8"), mimetype=fmt.media_type)
@@ -87,27 +112,45 @@ def _rdf_document(path: Path, default_key: str = "ttl") -> Response:
 
 @bp.get("/ontology")
 def ontology() -> Response:
+    """The ontology: a page for browsers (in the site's layout), any RDF format by negotiation."""
     accept = request.headers.get("Accept")
     try:
         fmt = negotiation.negotiate(accept, negotiation.GRAPH_FORMATS, request.args.get("format"))
     except negotiation.NotAcceptable as exc:
         return error(406, str(exc))
     if fmt.key == "html" or not accept:
-        html = state().settings.dist_dir / "ontology.html"
-        if html.is_file():
-            response = Response(html.read_bytes(), mimetype="text/html")
-            response.headers["Vary"] = "Accept"
-            # pyLODE's page carries its own inline styles and scripts.
-            response.headers["Content-Security-Policy"] = ("default-src 'self'; style-src 'self' 'unsafe-inline'; "
-                                                           "script-src 'self' 'unsafe-inline'; img-src 'self' data:")
-            return response
-        fmt = negotiation.by_key(negotiation.GRAPH_FORMATS, "ttl")
+        graph = state().ontology
+        version = ontology_doc.version_path(graph)
+        version_url = url_for("resources.ontology_version", version=version) if version else None
+        body = render_template("ontology.html", o=ontology_doc.describe(graph), version_url=version_url)
+        response = Response(body, mimetype="text/html")
+        response.headers["Vary"] = "Accept"
+        return response
     return _rdf_document(_dist_file("ontology.ttl"))
+
+
+@bp.get("/ontology/<path:version>")
+def ontology_version(version: str) -> Response:
+    """The ontology's version IRI (owl:versionIRI, …/ontology/0.1.0) resolves here to the ontology,
+    as long as the version served is that one."""
+    if version != ontology_doc.version_path(state().ontology):
+        abort(404)
+    return ontology()
 
 
 @bp.get("/ontology.ttl")
 def ontology_turtle() -> Response:
     return Response(_dist_file("ontology.ttl").read_bytes(), mimetype="text/turtle")
+
+
+@bp.get(jsonld.CONTEXT_PATH)
+def context() -> Response:
+    """The JSON-LD context of every JSON-LD document here (generated from the project's prefixes)."""
+    response = Response(jsonld.context_document(), mimetype=jsonld.MEDIA_TYPE)
+    # JSON-LD processors in browsers fetch it from other origins.
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
 
 
 @bp.get("/.well-known/void")

@@ -275,9 +275,8 @@ def update() -> Response:
                      "an update takes using-graph-uri and using-named-graph-uri")
     app_state = state()
     try:
-        app_state.pool.broadcast_update(operation.update, timeout=app_state.settings.query_timeout,
-                                        base_iri=request.base_url, using=operation.using,
-                                        using_named=operation.using_named)
+        app_state.pool.call("update_dataset", operation.update, timeout=app_state.settings.query_timeout,
+                            base_iri=request.base_url, using=operation.using, using_named=operation.using_named)
     except ServiceError as exc:
         return error(403 if exc.kind == "forbidden" else STATUS.get(exc.kind, 400), exc.message)
     except CallTimeout as exc:
@@ -287,9 +286,7 @@ def update() -> Response:
         return error(503, str(exc))
     except WorkerFailed as exc:
         return error(500, f"update failed: {exc}")
-    with app_state.lock:
-        app_state.update_count += 1
-    app_state.cache.clear()
+    app_state.observe()  # the update is published: drop answers computed before it
     return Response(status=204)
 
 

@@ -94,6 +94,23 @@
     }));
   }
 
+  var addedLines = 0;
+
+  // A syntax error's lines, renumbered as the editor shows them (see adjustQueryBeforeRequest).
+  function renumberError(pre) {
+    if (pre.dataset.ekgRenumbered || addedLines <= 0) {
+      return;
+    }
+    pre.dataset.ekgRenumbered = "1";
+    pre.textContent = pre.textContent.replace(/\bline (\d+)/g, function (_, n) {
+      return "line " + Math.max(1, Number(n) - addedLines);
+    });
+  }
+
+  new MutationObserver(function () {
+    document.querySelectorAll(".yasr .errorResult pre").forEach(renumberError);
+  }).observe(host, { childList: true, subtree: true });
+
   var yasgui = new Yasgui(host, {
     persistenceId: "eurasia-kg",
     copyEndpointOnNewTab: false,
@@ -112,10 +129,17 @@
       endpoint: endpoint,
       method: "POST",
       adjustQueryBeforeRequest: function (yasqe) {
-        return withPrefixes(yasqe.getValue());
+        var sent = withPrefixes(yasqe.getValue());
+        // The server's syntax errors count lines in what is sent: remember how many PREFIX lines
+        // were added above the editor's text, to give the lines as the editor numbers them.
+        addedLines = sent.split("\n").length - yasqe.getValue().split("\n").length;
+        return sent;
       }
     },
     yasqe: {
+      // The server explains syntax errors (line, column and a hint); the editor's own check only
+      // lists the tokens its grammar expected.
+      syntaxErrorCheck: false,
       value: config.defaultQuery,
       editorHeight: "22em",
       autocompleters: ["variables", "prefixes"],
