@@ -89,8 +89,13 @@ def with_dataset(query: str, graphs: Sequence[str]) -> str:
 # --- The dataset --------------------------------------------------------------------------------
 
 def graph_names(select: Select) -> list[str]:
-    return sorted(row[0].value for row in select("SELECT ?g WHERE { GRAPH ?g { } }")
-                  if isinstance(row[0], ox.NamedNode))
+    """The named graphs. ``GRAPH ?g {}`` lists them without reading a triple (Oxigraph); stores that answer
+    it with nothing (Virtuoso) are asked for the graphs that hold triples."""
+    names = {row[0].value for row in select("SELECT ?g WHERE { GRAPH ?g { } }") if isinstance(row[0], ox.NamedNode)}
+    if not names:
+        names = {row[0].value for row in select("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
+                 if isinstance(row[0], ox.NamedNode)}
+    return sorted(names)
 
 
 def merged_sources(names: Iterable[str]) -> list[str]:
@@ -227,7 +232,7 @@ def _nodes(run) -> dict[str, dict]:
     for node, label, kind, country, unnamed in (tuple(r) for r in run("nodes")):
         nodes.setdefault(node.value, {"label": label.value, "kind": kind.value,
                                       "country": _text(country) or "",
-                                      "unnamed": unnamed is not None and unnamed.value == "true"})
+                                      "unnamed": unnamed is not None and unnamed.value in ("true", "1")})
     return nodes
 
 

@@ -2,8 +2,8 @@
 
 Each ``ekg:NetworkAnalysis`` records its edge kinds, window (``ekg:windowStart``/``ekg:windowEnd``),
 period, parameters, sampling, algorithms, software versions and time. ``to_rdf`` writes the whole
-network's analysis and, by default, one analysis per Gregorian year and per Iranian year: so the
-metrics graph the build writes holds the article's measures over time too.
+network's analysis and, by default, one analysis per Iranian year: so the metrics graph the build
+writes holds the article's measures over time too.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ MEASURE_CONCEPTS = {
     "degree": "Degree", "weighted_degree": "WeightedDegree", "betweenness": "Betweenness", "closeness": "Closeness",
     "eigenvector": "Eigenvector", "pagerank": "PageRank", "core_number": "CoreNumber", "community": "Community",
 }
-WRITTEN_PERIODS = ("year", "iranian-year")
+WRITTEN_PERIODS = ("iranian-year",)  # the article's own calendar; the others are computed on demand
 INTEGER_MEASURES = ("degree", "core_number", "community")
 PROV = "http://www.w3.org/ns/prov#"
 XSD = "http://www.w3.org/2001/XMLSchema#"
