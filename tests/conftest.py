@@ -42,6 +42,9 @@ def _no_user_data(tmp_path_factory):
         patch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("xdg-data-home")))
         for name in [n for n in os.environ if n.startswith("EURASIA_KG_")]:
             patch.delenv(name)
+        # A command run without --dist reads no build: not the user's ROOT/dist (a test that wants
+        # the session's build says --dist).
+        patch.setenv("EURASIA_KG_DIST", str(tmp_path_factory.mktemp("no-build") / "dist"))
         yield
 
 

@@ -20,7 +20,8 @@ from .conftest import FIXTURES, ROOT
 G = "https://w3id.org/eurasia-kg/graph/"
 EXPECTED_GRAPHS = {G + "ontology", G + "shared", G + "sources/avim-2013-23",
                    G + "sources/avim-2013-23/interpretations", G + "inferred", G + "inferred-from-interpretations",
-                   G + "metadata", G + "metrics"}
+                   G + "metadata", G + "metrics", G + "background/nationality", G + "background/geography",
+                   G + "background/event-places", G + "background/organisations"}
 
 
 def test_build_conforms_and_reports_every_graph(built):
@@ -71,7 +72,7 @@ def test_void_counts_match_the_graphs(built, settings):
     dataset = URIRef("https://w3id.org/eurasia-kg/dataset")
     assert (dataset, RDF.type, URIRef("http://www.w3.org/ns/dcat#Dataset")) in void
     person = URIRef("https://w3id.org/eurasia-kg/dataset/class/Person")
-    assert int(void.value(person, VOID.entities)) == 23  # 15 named people and 8 unnamed post-holders
+    assert int(void.value(person, VOID.entities)) == 25  # 15 named people and 10 unnamed post-holders
 
 
 def test_rebuild_without_changes_does_nothing(built, settings):
