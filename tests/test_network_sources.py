@@ -4,12 +4,13 @@ merged into a temporary store beside the curated graphs, aligned, and turned int
 from __future__ import annotations
 
 import gzip
+import hashlib
 import shutil
 
 import pyoxigraph as ox
 import pytest
 
-from eurasia_kg import dataset, merge, tabular
+from eurasia_kg import cli, dataset, merge, tabular
 from eurasia_kg import network as N
 from eurasia_kg.dataset import LocalDataset
 
@@ -261,3 +262,20 @@ def test_the_network_reads_a_remote_endpoint_the_same(merged, tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_the_merge_command_maps_tab_separated_event_data(built, settings, tmp_path, capsys):
+    """`eurasia-kg merge FILE.tsv --mapping icews-events`: mapped, merged and recorded under the original
+    file (its name and SHA-256), and merging it again is recognised; without a mapping, exit 2."""
+    common = ["--store", str(tmp_path / "store"), "--dist", str(settings.dist_dir), "--no-progress"]
+    icews = FIXTURES / "icews-events.tsv"
+    capsys.readouterr()
+    assert cli.main(["merge", str(icews), *common]) == 2
+    assert "needs a mapping to RDF: give --mapping FILE" in capsys.readouterr().err
+    assert cli.main(["merge", str(icews), "--mapping", "icews-events", *common]) == 0
+    assert "merged icews-events:" in capsys.readouterr().out
+    record = merge.read_sources(LocalDataset(tmp_path / "store").reader())["icews-events"]
+    assert record.file == str(icews.resolve())
+    assert record.sha256 == hashlib.sha256(icews.read_bytes()).hexdigest()
+    assert cli.main(["merge", str(icews), "--mapping", str(MAPPINGS / "icews-events.toml"), *common]) == 0
+    assert "unchanged (same SHA-256)" in capsys.readouterr().out

@@ -318,6 +318,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+", type=Path)
     p.add_argument("--name", help="the source's name (default: from the file name)")
     p.add_argument("--format", help="RDF format, overriding the file extension")
+    p.add_argument("--mapping", metavar="FILE|NAME", help="map tab-separated event data (.tsv) to RDF with this "
+                   "mapping: a TOML file, or a shipped one by name (icews-events, gdelt-events; queries/mappings/)")
     p.add_argument("--strict", action="store_true", help="reject a source that does not conform to the shapes")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True, help="show a progress bar")
     p.add_argument("--align", action=argparse.BooleanOptionalAction, default=True,

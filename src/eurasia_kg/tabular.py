@@ -205,7 +205,7 @@ def merge_tabular(dataset, path: Path, mapping: Mapping | Path, name: str | None
             to_rdf_file(path, mapping, mapped)
         except TabularError as exc:
             raise merge.MergeError(str(exc)) from exc
-        return merge.merge_file(dataset, mapped, source_name, **merge_options)
+        return merge.merge_file(dataset, mapped, source_name, origin=path, **merge_options)
 
 
 __all__ = ["Mapping", "TabularError", "column_iri", "load_mapping", "merge_tabular", "row_quads", "rows", "to_rdf_file",
