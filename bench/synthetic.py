@@ -218,6 +218,51 @@ def nquads(people: int, seed: int = 7, events_per_person: float = 2.5) -> Iterat
             yield f"{selector} <{OA}exact> {literal(f'The officials met ({kind} {number}).')} {DATA_GRAPH} .\n"
 
 
+EVENT_DATA = "https://w3id.org/eurasia-kg/event-data#"
+MERGED_BASE = "https://w3id.org/eurasia-kg/merged/"
+CONSULT_CODES = ("040", "041", "042", "043", "044", "045", "046")
+OTHER_CODES = ("010", "020", "036", "051", "057", "061", "111", "173", "190")
+
+
+def event_data_nquads(events: int, seed: int = 7, actors_per_event: float = 0.05,
+                      aligned: int = 200) -> Iterator[str]:
+    """ICEWS-like merged event data: ``events`` events in the event-data vocabulary (queries/mappings/), half
+    of them CAMEO 04x, between ``events * actors_per_event`` actors drawn with a heavy skew, in the merged
+    source graph ``MERGED/synthetic-events``; ``aligned`` of the busiest actors are aligned (owl:sameAs in
+    ``MERGED/_aligned/synthetic-events``) to people of a small curated graph."""
+    rng = random.Random(f"events-{seed}-{events}")
+    source = f"<{MERGED_BASE}synthetic-events>"
+    aligned_graph = f"<{MERGED_BASE}_aligned/synthetic-events>"
+    actors = max(10, int(events * actors_per_event))
+    evd = EVENT_DATA
+    for number in range(aligned):
+        person = iri(f"person/synthetic-aligned-{number}")
+        yield f"{person} {RDF_TYPE} {ekg('Person')} {SHARED_GRAPH} .\n"
+        yield f"{person} {LABEL} {literal(f'Aligned person {number}', 'en')} {SHARED_GRAPH} .\n"
+        same_as = "<http://www.w3.org/2002/07/owl#sameAs>"
+        yield f"{person} {same_as} <https://example.org/synthetic-events/actor/{number}> {aligned_graph} .\n"
+    for number in range(actors):
+        actor = f"<https://example.org/synthetic-events/actor/{number}>"
+        yield f"{actor} {RDF_TYPE} <{evd}Actor> {source} .\n"
+        yield f"{actor} {LABEL} {literal(f'Actor {number}')} {source} .\n"
+        yield f"{actor} <{evd}country> {literal(rng.choice(COUNTRIES))} {source} .\n"
+    first_day = dt.date(1995, 1, 1)
+    for number in range(events):
+        event = f"<https://example.org/synthetic-events/event/{number}>"
+        one = int(actors * rng.random() ** 3)  # a heavy skew: a few actors are in most events
+        other = int(actors * rng.random() ** 3)
+        if one == other:
+            other = (other + 1) % actors
+        code = rng.choice(CONSULT_CODES) if rng.random() < 0.5 else rng.choice(OTHER_CODES)
+        day = first_day + dt.timedelta(days=rng.randrange(10500))
+        yield f"{event} {RDF_TYPE} <{evd}Event> {source} .\n"
+        yield f"{event} <{evd}cameoCode> {literal(code)} {source} .\n"
+        yield f"{event} <{evd}sourceActor> <https://example.org/synthetic-events/actor/{one}> {source} .\n"
+        yield f"{event} <{evd}targetActor> <https://example.org/synthetic-events/actor/{other}> {source} .\n"
+        yield f"{event} <{evd}date> \"{day.isoformat()}\"^^{XSD_DATE} {source} .\n"
+        yield f"{event} {LABEL} {literal(f'Event {number} (CAMEO {code})', 'en')} {source} .\n"
+
+
 def store(people: int, seed: int = 7, events_per_person: float = 2.5) -> ox.Store:
     """An in-memory pyoxigraph store holding the synthetic data set."""
     result = ox.Store()

@@ -206,6 +206,7 @@ def test_export_round_trips(article, fmt, tmp_path):
         back = nx.read_gexf(tmp_path / "network.gexf")
     elif fmt == "graphml":
         back = nx.read_graphml(tmp_path / "network.graphml")
+        back = nx.relabel_nodes(back, {n: d["iri"] for n, d in back.nodes(data=True)})  # ids are n0, n1, …
     elif fmt == "cytoscape":
         back = nx.cytoscape_graph(json.loads(data))
     elif fmt == "json":
@@ -263,3 +264,81 @@ def test_metrics_are_queryable_with_prov(kg):
     values = {r[0].value.removeprefix(P): float(r[1].value) for r in rows}
     assert values["dmitry-medvedev"] == 1.0 and values["vladimir-kolokoltsev"] == 0.0
     assert rows[0][2].value.startswith("networkx ")
+
+
+# --- Over time (issue 10) ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("day,period,label,first,last", [
+    ("2013-02-14", "month", "2013-02", "2013-02-01", "2013-02-28"),
+    ("2012-02-29", "month", "2012-02", "2012-02-01", "2012-02-29"),
+    ("2013-11-30", "quarter", "2013-Q4", "2013-10-01", "2013-12-31"),
+    ("2013-04-01", "quarter", "2013-Q2", "2013-04-01", "2013-06-30"),
+    ("2013-07-04", "year", "2013", "2013-01-01", "2013-12-31"),
+    ("2013-03-20", "iranian-year", "1391 SH", "2012-03-20", "2013-03-20"),  # the last day of 1391
+    ("2013-03-21", "iranian-year", "1392 SH", "2013-03-21", "2014-03-20"),  # Nowruz 1392
+])
+def test_periods(day, period, label, first, last):
+    import datetime as dt
+
+    window = N.period_of(dt.date.fromisoformat(day), period)
+    assert (window.label, window.start.isoformat(), window.end.isoformat()) == (label, first, last)
+
+
+def test_periods_cover_a_range_without_gaps():
+    import datetime as dt
+
+    windows = N.periods("quarter", dt.date(2012, 11, 5), dt.date(2013, 8, 1))
+    assert [w.label for w in windows] == ["2012-Q4", "2013-Q1", "2013-Q2", "2013-Q3"]
+    assert all(b.start - a.end == dt.timedelta(days=1) for a, b in zip(windows, windows[1:], strict=False))
+
+
+def test_article_measures_per_iranian_year(kg, select):
+    network = N.build_network(select, QUERIES, N.Options())
+    timeline = N.measures_by_period(network, "iranian-year", ["degree"])
+    assert [p.window.label for p in timeline.windows] == ["1391 SH"]
+    assert _pairs(timeline.windows[0].network) == EXPECTED_PAIRS
+    assert timeline.windows[0].results["degree"][P + "dmitry-medvedev"] == 1
+
+
+def test_metrics_graph_holds_measures_per_window(kg):
+    rows = kg.select("""
+        PREFIX ekg: <https://w3id.org/eurasia-kg/ontology#>
+        PREFIX prov: <http://www.w3.org/ns/prov#>
+        SELECT ?start ?end ?value WHERE { GRAPH <https://w3id.org/eurasia-kg/graph/metrics> {
+            ?m ekg:networkMeasure ekg:Degree ; ekg:measureOf <https://w3id.org/eurasia-kg/id/person/dmitry-medvedev> ;
+               ekg:value ?value ; prov:wasGeneratedBy ?a .
+            ?a ekg:windowStart ?start ; ekg:windowEnd ?end ; ekg:parameter "period=iranian-year" } }""").rows
+    assert [(r[0].value, r[1].value, float(r[2].value)) for r in rows] == [("2012-03-20", "2013-03-20", 1.0)]
+
+
+def test_cli_measures_by_period(capsys, built, settings):
+    code = cli.main(["network", "measures", "--by", "iranian-year", "--measure", "degree", "--format", "csv",
+                     "--dist", str(settings.dist_dir)])
+    out = capsys.readouterr().out.splitlines()
+    assert code == 0
+    assert out[0] == "window,start,end,node,label,degree"
+    assert f"1391 SH,2012-03-20,2013-03-20,{P}dmitry-medvedev,Dmitry Medvedev,1" in out
+    code = cli.main(["network", "measures", "--by", "quarter", "--measure", "degree", "--dist",
+                     str(settings.dist_dir)])
+    table = capsys.readouterr().out
+    assert code == 0 and table.startswith("degree by quarter") and "2013-Q1" in table
+
+
+@pytest.mark.parametrize("suffix,magic", [(".png", b"\x89PNG\r\n\x1a\n"), (".svg", b"<?xml")])
+def test_cli_timeline_figure(built, settings, tmp_path, suffix, magic):
+    out = tmp_path / f"medvedev{suffix}"
+    assert cli.main(["network", "timeline", str(out), "--node", P + "dmitry-medvedev", "--by", "iranian-year",
+                     "--dist", str(settings.dist_dir)]) == 0
+    assert out.read_bytes()[:len(magic)] == magic
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["measures", "--by", "decade"], "unknown period 'decade'; accepted: month, quarter, year, iranian-year"),
+    (["timeline", "x.svg"], "give the person: --node <IRI>"),
+    (["timeline", "x.svg", "--node", P + "nobody"], "is not a node of this network"),
+    (["measures", "--sources", "acled"], "unknown source acled; accepted: none (no source is merged)"),
+    (["export", "--format", "graphml", "--by", "year"], "a dynamic export (with --by) is GEXF only"),
+])
+def test_cli_time_and_source_errors_exit_2(capsys, built, settings, argv, message):
+    assert cli.main(["network", *argv, "--dist", str(settings.dist_dir)]) == 2
+    assert message in capsys.readouterr().err

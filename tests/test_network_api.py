@@ -175,8 +175,9 @@ def test_exports_reject_the_same_bad_input(client):
 def _read(fmt: str, body: bytes) -> nx.Graph:
     if fmt == "gexf":
         return nx.read_gexf(io.BytesIO(body))
-    if fmt == "graphml":
-        return nx.read_graphml(io.BytesIO(body))
+    if fmt == "graphml":  # node ids are name tokens; the IRI is the iri attribute
+        graph = nx.read_graphml(io.BytesIO(body))
+        return nx.relabel_nodes(graph, {n: d["iri"] for n, d in graph.nodes(data=True)})
     if fmt == "cytoscape":
         return nx.cytoscape_graph(json.loads(body))
     if fmt == "json":
@@ -270,3 +271,59 @@ def test_the_page_script_never_writes_data_as_html():
     script = (ROOT / "src" / "eurasia_kg" / "web" / "static" / "network.js").read_text(encoding="utf-8")
     for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
         assert sink not in script
+
+
+# --- Over time, one link, a person's figure (issue 10) ------------------------------------------
+
+def test_timeline_json_replays_the_network_window_by_window(client, select):
+    response = client.get("/network/timeline.json?period=iranian-year&measure=degree")
+    assert response.status_code == 200
+    answer = response.get_json()
+    assert (answer["period"], answer["measure"]) == ("iranian-year", "degree")
+    labels = [w["label"] for w in answer["windows"]]
+    assert labels == ["1391 SH"]
+    window = answer["windows"][0]
+    assert window["nodes"][P + "dmitry-medvedev"] == 1.0
+    assert f"{P}dmitry-medvedev {P}mohammad-reza-rahimi" in {e["id"] for e in window["edges"]}
+    assert (window["start"], window["end"]) == ("2012-03-20", "2013-03-20")
+
+
+def test_timeline_json_rejects_an_unknown_period(client):
+    response = client.get("/network/timeline.json?period=decade")
+    assert response.status_code == 400
+    assert "accepted: month, quarter, year, iranian-year" in response.get_data(as_text=True)
+
+
+def test_edge_json_gives_one_links_events(client):
+    response = client.get(f"/network/edge.json?source={P}ali-akbar-salehi&target={P}alexander-novak")
+    assert response.status_code == 200
+    answer = response.get_json()
+    assert answer["kinds"] == ["co-participated"]
+    assert answer["sources"] == ["https://w3id.org/eurasia-kg/graph/sources/avim-2013-23"]
+    assert [e["iri"] for e in answer["events"]] == [
+        "https://w3id.org/eurasia-kg/id/event/joint-economic-commission-10th-meeting"]
+    missing = client.get(f"/network/edge.json?source={P}ali-akbar-salehi&target={P}vladimir-putin")
+    assert missing.status_code == 400 and "no link between" in missing.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("fmt,magic", [("png", b"\x89PNG\r\n\x1a\n"), ("svg", b"<?xml")])
+def test_person_timeline_figure(client, fmt, magic):
+    response = client.get(f"/network/person-timeline.{fmt}?node={P}dmitry-medvedev&measure=degree&period=year")
+    assert response.status_code == 200
+    assert response.mimetype == {"png": "image/png", "svg": "image/svg+xml"}[fmt]
+    assert response.get_data()[:len(magic)] == magic
+    if fmt == "svg":
+        assert b"Dmitry Medvedev: degree by year" in response.get_data()
+
+
+def test_person_page_shows_the_centrality_figure(client):
+    page = client.get("/id/person/dmitry-medvedev").get_data(as_text=True)
+    assert "/network/person-timeline.svg?node=https://w3id.org/eurasia-kg/id/person/dmitry-medvedev&amp;" \
+        in page
+
+
+def test_a_dynamic_gexf_has_spells(client):
+    response = client.get("/network/export.gexf?period=iranian-year")
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert 'mode="dynamic"' in body and "<spells>" in body and 'timeformat="date"' in body

@@ -152,58 +152,23 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _network(args: argparse.Namespace):
+def _network_select(settings: Settings):
+    """The dataset the network reads, as a ``select(sparql) -> rows of terms`` callable."""
     from . import network
 
-    settings = _settings_from(args)
-    options = network.Options(
-        kinds=tuple(args.edges.split(",")) if args.edges else network.EDGE_KINDS,
-        window=network.make_window(args.date_from, args.date_to, args.iranian_year),
-        include_unnamed=args.unnamed, include_institutions=args.institutions,
-        include_interpretations=args.interpretations, weight=args.weight)
-    kg = _open_store(settings)
-    queries = network.load_queries(settings.queries_dir / "network")
-    return network, network.build_network(network.store_select(kg.store), queries, options)
+    return network.store_select(_open_store(settings).store)
 
 
 def cmd_network(args: argparse.Namespace) -> int:
-    from . import network as network_module
+    from . import network
+    from .network import command
 
-    args.output = args.output_file or args.output
+    settings = _settings_from(args)
     try:
-        if args.action == "measures" and args.format not in ("table", "csv", "json"):
-            raise network_module.NetworkError(f"unknown format {args.format!r}; accepted: table, csv, json")
-        if args.action == "measures":
-            measures = network_module.check_measures(args.measure or network_module.MEASURES)
-            network, built = _network(args)
-            results = network.compute_measures(built.graph, measures, betweenness_k=args.betweenness_k)
-            rows = network.measures_table(built, results)
-            rows.sort(key=lambda r: (-(r[measures[0]] or 0), r["label"]))
-            if args.top:
-                rows = rows[: args.top]
-            print(_render_rows(rows, ["label", "country", *measures], args.format), end="")
-        elif args.action == "export":
-            network, built = _network(args)
-            data = network.export(built, args.format)
-            if args.output:
-                Path(args.output).write_bytes(data)
-            else:
-                sys.stdout.write(data.decode())
-        else:
-            if not args.output or Path(args.output).suffix.lower() not in (".svg", ".png", ".pdf"):
-                raise network_module.NetworkError("give the figure's file name, ending in .svg, .png or .pdf")
-            measure = (args.measure or ["betweenness"])[0]
-            network_module.check_measures([measure])
-            network, built = _network(args)
-            network.plot(built, {}, measure, Path(args.output))
-            print(f"wrote {args.output}: {built.graph.number_of_nodes()} nodes, {built.graph.number_of_edges()} edges")
-    except network_module.NetworkError as exc:
+        return command.run(args, _network_select(settings), settings.queries_dir / "network", _render_rows)
+    except (network.NetworkError, FileNotFoundError, DatasetError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR
-    except (FileNotFoundError, DatasetError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_ERROR
-    return EXIT_OK
 
 
 def _render_rows(rows: list[dict], columns: list[str], fmt: str) -> str:
@@ -319,15 +284,21 @@ def parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("network", help="who met whom: measures, exports and figures (exit 2 on bad input)")
-    p.add_argument("action", choices=("measures", "export", "plot"))
-    p.add_argument("output", nargs="?", help="plot: the figure file (.svg, .png or .pdf); export: optional file")
+    p.add_argument("action", choices=("measures", "export", "plot", "timeline"))
+    p.add_argument("output", nargs="?", help="plot, timeline: the figure file (.svg, .png or .pdf); "
+                   "export: optional file")
     p.add_argument("--measure", action="append", help="measures: which to compute (repeatable; default all); "
                    "plot: the one that sizes the nodes")
     p.add_argument("--top", type=int, help="measures: print only the first N rows")
     p.add_argument("--from", dest="date_from", help="time window start, YYYY-MM-DD")
     p.add_argument("--to", dest="date_to", help="time window end, YYYY-MM-DD")
     p.add_argument("--iranian-year", help="time window: a Solar Hijri year, such as 1391")
-    p.add_argument("--edges", help="edge kinds, comma-separated: met, co-participated, visited-host (default all)")
+    p.add_argument("--edges", help="edge kinds, comma-separated: met, co-participated, visited-host, consulted "
+                   "(default all)")
+    p.add_argument("--sources", help="merged sources, comma-separated, 'all' (default) or 'none'")
+    p.add_argument("--by", metavar="PERIOD", help="measures: a table over time; export: dynamic GEXF; timeline: "
+                   "the windows (month, quarter, year, iranian-year)")
+    p.add_argument("--node", help="timeline: the person (IRI) whose centrality is plotted over time")
     p.add_argument("--unnamed", action=argparse.BooleanOptionalAction, default=True,
                    help="include unnamed post-holders as nodes (default: yes)")
     p.add_argument("--institutions", action="store_true", help="add institutions (person–institution graph)")
@@ -335,7 +306,10 @@ def parser() -> argparse.ArgumentParser:
                    help="also use facts the sources only imply (default: stated facts only)")
     p.add_argument("--weight", choices=("events", "unit"), default="events",
                    help="edge weight: number of shared events (default) or 1")
-    p.add_argument("--betweenness-k", type=int, help="sample k nodes for betweenness (large networks)")
+    p.add_argument("--betweenness-k", type=int, help="sample k sources for betweenness (default: 500 above "
+                   "5,000 nodes)")
+    p.add_argument("--closeness-k", type=int, help="sample k pivots for closeness (default: 200 above 5,000 nodes)")
+    p.add_argument("--exact", action="store_true", help="no sampling, whatever the size")
     p.add_argument("--format", default="table", help="measures: table, csv or json; "
                    "export: gexf, graphml, cytoscape, csv or json")
     p.add_argument("-o", "--output-file", dest="output_file", help="export: write to this file")
@@ -346,6 +320,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+", type=Path)
     p.add_argument("--name", help="the source's name (default: from the file name)")
     p.add_argument("--format", help="RDF format, overriding the file extension")
+    p.add_argument("--mapping", metavar="FILE|NAME", help="map tab-separated event data (.tsv) to RDF with this "
+                   "mapping: a TOML file, or a shipped one by name (icews-events, gdelt-events; queries/mappings/)")
     p.add_argument("--strict", action="store_true", help="reject a source that does not conform to the shapes")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True, help="show a progress bar")
     p.add_argument("--align", action=argparse.BooleanOptionalAction, default=True,

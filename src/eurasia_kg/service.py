@@ -245,16 +245,18 @@ class KnowledgeService:
 
     # --- The network view ------------------------------------------------------------------
 
-    def network(self, view: str, params: dict) -> Any:
-        """One of the network's answers (``view``: "graph", "export" or "neighbourhood"), built next to
-        the store by network_service from the request's plain parameters."""
+    # network_service's entry points the network view may call (each takes the service and a dict of
+    # plain request parameters): named here, so that no other function is reachable by name.
+    NETWORK_FUNCTIONS = ("network_json", "network_export", "neighbourhood_json", "edge_json", "network_timeline",
+                         "person_timeline")
+
+    def network(self, function: str, params: dict) -> Any:
+        """One of the network's answers, built next to the store by ``network_service.<function>``."""
+        if function not in self.NETWORK_FUNCTIONS:
+            raise ServiceError("rejected", f"unknown network answer {function!r}")
         from . import network_service
 
-        functions = {"graph": network_service.network_json, "export": network_service.network_export,
-                     "neighbourhood": network_service.neighbourhood_json}
-        if view not in functions:
-            raise ServiceError("rejected", f"unknown network view {view!r}")
-        return functions[view](self, params)
+        return getattr(network_service, function)(self, params)
 
     # --- Linked Data ----------------------------------------------------------------
 

@@ -106,10 +106,13 @@ def cmd_merge(settings: Settings, args: argparse.Namespace) -> int:
     code = EXIT_OK
     reports = []
     for path in args.files:
+        options = {"max_bytes": settings.max_merge_bytes, "progress": merge.progress_bar if args.progress else None,
+                   "validate": check, "strict": args.strict, "align": args.align}
         try:
-            result = merge.merge_file(ds, path, args.name, args.format, settings.max_merge_bytes,
-                                      progress=merge.progress_bar if args.progress else None,
-                                      validate=check, strict=args.strict, align=args.align)
+            if args.mapping or _tabular(path):
+                result = _merge_tabular(ds, settings, path, args, options)
+            else:
+                result = merge.merge_file(ds, path, args.name, args.format, **options)
         except merge.MergeError as exc:
             print(f"error: {exc}\nnothing was changed in {ds.location}", file=sys.stderr)
             code = max(code, EXIT_NONCONFORMING if isinstance(exc, merge.NotConforming) else EXIT_ERROR)
@@ -126,6 +129,31 @@ def cmd_merge(settings: Settings, args: argparse.Namespace) -> int:
     if args.report_json and reports:
         _write_report(args.report_json, _combine(reports))
     return code
+
+
+def _tabular(path: Path) -> bool:
+    return path.name.lower().removesuffix(".gz").endswith((".tsv", ".tab"))
+
+
+def _merge_tabular(ds: dataset.Dataset, settings: Settings, path: Path, args: argparse.Namespace, options: dict):
+    """Tab-separated event data (ICEWS, GDELT …), mapped to RDF by a declarative mapping, then merged."""
+    from . import tabular
+
+    mappings = settings.queries_dir / "mappings"
+    if not args.mapping:
+        known = ", ".join(str(p) for p in sorted(mappings.glob("*.toml"))) or "none found"
+        raise merge.MergeError(f"{path}: a tab-separated file needs a mapping to RDF: give --mapping FILE "
+                               f"(mappings shipped: {known}; docs/network.md)")
+    mapping = Path(args.mapping)
+    if not mapping.is_file() and (mappings / f"{args.mapping}.toml").is_file():
+        mapping = mappings / f"{args.mapping}.toml"  # a shipped mapping by name: icews-events, gdelt-events
+    if not mapping.is_file():
+        raise merge.MergeError(f"{args.mapping}: no such mapping file (mappings shipped: "
+                               f"{', '.join(p.stem for p in sorted(mappings.glob('*.toml')))})")
+    try:
+        return tabular.merge_tabular(ds, path, mapping, args.name, **options)
+    except (tabular.TabularError, OSError) as exc:
+        raise merge.MergeError(f"{path}: {exc}") from exc
 
 
 def _combine(reports):

@@ -63,9 +63,10 @@ class MergeResult:
 def merge_file(dataset: Dataset, path: Path, name: str | None = None, fmt_override: str | None = None,
                max_bytes: int = 2_000_000_000, progress: Callable[[int, int], None] | None = None,
                validate: Callable[[], Callable[[str], tuple[bool, int, str]]] | None = None,
-               strict: bool = False, align: bool = True) -> MergeResult:
+               strict: bool = False, align: bool = True, origin: Path | None = None) -> MergeResult:
     """Merge one file as one source (and align it). Raises MergeError, with the store unchanged, on
-    any refusal or failure."""
+    any refusal or failure. ``origin`` is the file the data was made from, when ``path`` is a mapping
+    of it (tab-separated event data): the source's record names it, and its SHA-256 tells repeats."""
     path = Path(path)
     if not path.is_file():
         raise MergeError(f"{path}: no such file")
@@ -79,12 +80,13 @@ def merge_file(dataset: Dataset, path: Path, name: str | None = None, fmt_overri
     # Merging the same file again must be cheap: with a source of that name, hash first. Otherwise the
     # file is hashed while it loads (hashlib and the loader both let go of the GIL), and a twin under
     # another name is caught after the load, before anything is published.
-    digest = _Digest(path)
+    origin = Path(origin or path)
+    digest = _Digest(origin)
     if name in records:
         unchanged = _already_there(records, name, digest.result(), path)
         if unchanged is not None:
             return unchanged
-    record = SourceRecord(name, source_graph(name), str(path.resolve()), "", 0,
+    record = SourceRecord(name, source_graph(name), str(origin.resolve()), "", 0,
                           dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat())
     messages: list[str] = []
     try:

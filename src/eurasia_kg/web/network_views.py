@@ -6,6 +6,13 @@
   value of ``measure``; every edge carries its events, their dates and the quotes behind them.
 - ``GET /network/export.<gexf|graphml|cytoscape|csv|json>`` — the same network as a download.
 - ``GET /network/neighbourhood.json?node=<IRI>`` — a person's neighbourhood (``radius``, default 1).
+- ``GET /network/edge.json?source=<IRI>&target=<IRI>`` — one link with its events (large graphs send
+  lean links; the page asks for a link's events when it is picked).
+- ``GET /network/timeline.json?period=<month|quarter|year|iranian-year>`` — the network window by window,
+  each node's value of ``measure`` in each window (the page's time slider).
+- ``GET /network/person-timeline.<png|svg>?node=<IRI>`` — a figure of the node's ``measure`` over time.
+
+Above ``network_service.LARGE_GRAPH`` nodes the page draws with sigma.js and graphology (WebGL, vendored).
 
 The network is built in a query worker by ``eurasia_kg.network_service`` (through
 ``KnowledgeService.network``) from the SPARQL queries in queries/network/, exactly as
@@ -26,11 +33,11 @@ from .sparql_views import STATUS, error, etag_matches
 
 bp = Blueprint("network", __name__)
 
-# The vendored bundle: static/vendor/cytoscape-<version>.min.js (see static/vendor/cytoscape-README.md).
+# The vendored bundles: static/vendor/<name>-<version>.min.js (see static/vendor/README.md).
 CYTOSCAPE_VERSION = "3.34.4"
 CYTOSCAPE_JS = f"vendor/cytoscape-{CYTOSCAPE_VERSION}.min.js"
-# The network view each network_service function answers (KnowledgeService.network takes the view's name).
-VIEWS = {"network_json": "graph", "network_export": "export", "neighbourhood_json": "neighbourhood"}
+SIGMA_JS = "vendor/sigma-3.0.3.min.js"
+GRAPHOLOGY_JS = "vendor/graphology-0.26.0.umd.min.js"
 
 
 @bp.app_context_processor
@@ -56,7 +63,7 @@ def _call(function: str, params: dict, key: tuple):
         return cached
     params = {**params, "queries_dir": str(app_state.settings.queries_dir / "network")}
     try:
-        answer = app_state.call("network", VIEWS[function], params)
+        answer = app_state.call("network", function, params)
     except ServiceError as exc:
         return error(STATUS.get(exc.kind, 400), exc.message)
     except (CallTimeout, Busy) as exc:
@@ -87,8 +94,9 @@ def _cached_headers(response: Response, etag: str) -> Response:
 @bp.get("/network")
 def page() -> Response:
     return Response(render_template("network.html", measures=N.MEASURES, edge_kinds=N.EDGE_KINDS,
-                                    default_measure=network_service.DEFAULT_MEASURE,
-                                    export_formats=N.EXPORT_FORMATS), mimetype="text/html")
+                                    default_measure=network_service.DEFAULT_MEASURE, periods=N.PERIODS,
+                                    export_formats=N.EXPORT_FORMATS, sigma_js=SIGMA_JS,
+                                    graphology_js=GRAPHOLOGY_JS), mimetype="text/html")
 
 
 @bp.get("/network/graph.json")
@@ -105,6 +113,32 @@ def neighbourhood() -> Response:
     if isinstance(answer, Response):
         return answer
     return _cached_headers(jsonify(answer), etag)
+
+
+@bp.get("/network/edge.json")
+def edge() -> Response:
+    answer, etag = _answer("edge_json", _params())
+    if isinstance(answer, Response):
+        return answer
+    return _cached_headers(jsonify(answer), etag)
+
+
+@bp.get("/network/timeline.json")
+def timeline() -> Response:
+    answer, etag = _answer("network_timeline", _params())
+    if isinstance(answer, Response):
+        return answer
+    return _cached_headers(jsonify(answer), etag)
+
+
+@bp.get("/network/person-timeline.<fmt>")
+def person_timeline(fmt: str) -> Response:
+    if fmt not in network_service.PLOT_MEDIA_TYPES:
+        return error(400, f"unknown figure format {fmt!r}; accepted: {', '.join(network_service.PLOT_MEDIA_TYPES)}")
+    answer, etag = _answer("person_timeline", {**_params(), "format": fmt})
+    if isinstance(answer, Response):
+        return answer
+    return _cached_headers(Response(answer["body"], mimetype=answer["media_type"]), etag)
 
 
 @bp.get("/network/export.<fmt>")
