@@ -75,6 +75,13 @@ class OxigraphEngine:
             raise QueryRejected(str(exc)) from exc
 
 
+def has_dataset_clause(query: str) -> bool:
+    """Whether the query names its own dataset (FROM or FROM NAMED); read by rdflib's parser."""
+    from .sparql_checks import has_dataset_clause as read
+
+    return read(query)
+
+
 def collect_outcome(result, max_rows: int) -> Outcome:
     """A pyoxigraph result (from a store or parsed from another endpoint) as an Outcome, capped."""
     if isinstance(result, ox.QueryBoolean):

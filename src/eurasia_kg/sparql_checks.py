@@ -138,6 +138,19 @@ def _check_services(terms: list, allowlist: tuple[str, ...]) -> None:
                                 "endpoint is in the configured allowlist")
 
 
+def has_dataset_clause(text: str, base_iri: str | None = None) -> bool:
+    """Whether a query names its own dataset (FROM or FROM NAMED), by rdflib's parser; a text without
+    the letters of FROM (or a \\u escape) has none. False when rdflib cannot read the query."""
+    folded = text.casefold()
+    if "from" not in folded and "\\u" not in folded:
+        return False
+    try:
+        query = _parse("query", text, base_iri).algebra
+    except QueryRejected:
+        return False
+    return "datasetClause" in query and bool(query["datasetClause"])
+
+
 def parses_as_update(text: str) -> bool:
     """Whether rdflib reads the text as a SPARQL Update (for the message when a query fails to parse)."""
     try:
