@@ -56,11 +56,14 @@ class OxigraphEngine:
 
     def run(self, query: str, max_rows: int, default_graphs: list[str] | None = None,
             named_graphs: list[str] | None = None, base_iri: str | None = None,
-            has_dataset: bool = False) -> Outcome:
+            has_dataset: bool | None = None) -> Outcome:
         """Run ``query``. When the protocol gives a dataset (either list not None), it replaces the
         query's own FROM/FROM NAMED and the store's: a list left out is empty (Protocol §2.1.4).
-        ``has_dataset`` says the query has FROM or FROM NAMED (from the parser, see sparql_checks):
-        the union default graph is then off, since pyoxigraph would let it override them."""
+        ``has_dataset`` says the query has FROM or FROM NAMED (the service knows it from its checks;
+        None: read here by the parser): the union default graph is then off, since pyoxigraph would
+        let it override them."""
+        if has_dataset is None:
+            has_dataset = has_dataset_clause(query)
         kwargs: dict = {"prefixes": PREFIXES, "base_iri": base_iri}
         if default_graphs is not None or named_graphs is not None:
             kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graphs or ()]
@@ -126,7 +129,7 @@ class RdflibEngine:
 
     def run(self, query: str, max_rows: int, default_graphs: list[str] | None = None,
             named_graphs: list[str] | None = None, base_iri: str | None = None,
-            has_dataset: bool = False) -> Outcome:
+            has_dataset: bool | None = None) -> Outcome:
         from rdflib import Variable
         from rdflib.plugins.sparql import prepareQuery
 
