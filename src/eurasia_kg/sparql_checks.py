@@ -16,6 +16,7 @@ text in the worker (``Checker``).
 
 from __future__ import annotations
 
+import functools
 import re
 import sys
 from collections import OrderedDict
@@ -138,6 +139,7 @@ def _check_services(terms: list, allowlist: tuple[str, ...]) -> None:
                                 "endpoint is in the configured allowlist")
 
 
+@functools.lru_cache(maxsize=512)  # a memo of a pure function: the network asks the same queries again and again
 def has_dataset_clause(text: str, base_iri: str | None = None) -> bool:
     """Whether a query names its own dataset (FROM or FROM NAMED), by rdflib's parser; a text without
     the letters of FROM (or a \\u escape) has none. False when rdflib cannot read the query."""

@@ -341,8 +341,9 @@ class WorkerPool:
 
     # --- Calls ------------------------------------------------------------------------------
 
-    def call(self, method: str, *args: Any, timeout: float, client: str = "", **kwargs: Any) -> Any:
-        """Run ``service.method(*args, **kwargs)`` in a worker; CallTimeout after ``timeout`` seconds."""
+    def call(self, method: str, *args: Any, timeout: float, client: str | None = None, **kwargs: Any) -> Any:
+        """Run ``service.method(*args, **kwargs)`` in a worker; CallTimeout after ``timeout`` seconds.
+        ``client`` names who asked, for the cap on slow calls per client (None: not capped per client)."""
         started = time.monotonic()
         self._rebalance()  # a lazy pool starts on its first call; a failed start is retried
         worker = self._acquire(min(timeout, self.limits.queue_wait))
@@ -398,11 +399,11 @@ class WorkerPool:
             if time.monotonic() >= deadline:
                 return False
 
-    def _become_slow(self, worker: _Worker, client: str) -> None:
+    def _become_slow(self, worker: _Worker, client: str | None) -> None:
         with self._cond:
             mine = self._state.slow.get(client, 0)
             refused = (self._state.slow_total >= self.limits.max_slow
-                       or mine >= self.limits.max_slow_per_client)
+                       or (client is not None and mine >= self.limits.max_slow_per_client))
             if not refused:
                 self._state.slow[client] = mine + 1
         if refused:
@@ -410,7 +411,7 @@ class WorkerPool:
             raise Busy(f"too many slow queries are running (at most {self.limits.max_slow_per_client} per client "
                        f"and {self.limits.max_slow} in all); this one was stopped; try again later", 10)
 
-    def _forget_slow(self, client: str, slow: bool) -> None:
+    def _forget_slow(self, client: str | None, slow: bool) -> None:
         if not slow:
             return
         with self._cond:

@@ -97,9 +97,11 @@ class AppState:
         return cached[1]
 
     def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        """A service call in a query worker, with the query timeout, on behalf of this request's client."""
-        return self.pool.call(method, *args, timeout=self.settings.query_timeout, client=request.remote_addr or "",
-                              **kwargs)
+        """A service call in a query worker, with the query timeout. The cap on slow calls per client
+        applies to what a client writes itself (SPARQL queries); the pages' own calls count only
+        toward the cap on slow calls in all (a page may ask for several network views at once)."""
+        client = (request.remote_addr or "") if method == "query" else None
+        return self.pool.call(method, *args, timeout=self.settings.query_timeout, client=client, **kwargs)
 
 
 def _watch(app_state: AppState, settings: Settings, interval: float = 1.0) -> None:
