@@ -139,7 +139,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("http_server", "granian", "str", "serve",
             "HTTP server: granian (default, fastest in bench/bench_endpoint.py), gunicorn or waitress."),
     Setting("cache_bytes", 64_000_000, "int", "serve", "Bytes of answers kept in the response cache (0 turns it off)."),
-    Setting("cache_max_item_bytes", 1_000_000, "int", "serve", "Answers larger than this are never cached."),
+    Setting("cache_max_item_bytes", 8_000_000, "int", "serve",
+            "Answers larger than this are never cached (a network view of thousands of people is a few MB)."),
     Setting("validate_timeout", 20.0, "float", "serve", "Seconds /validate may run before it is stopped (503)."),
     Setting("validate_memory", 1_500_000_000, "int", "serve",
             "Bytes of resident memory the /validate worker may use while validating (more: 413)."),
@@ -187,7 +188,7 @@ class Settings:
     threads: int = 16
     http_server: str = "granian"
     cache_bytes: int = 64_000_000
-    cache_max_item_bytes: int = 1_000_000
+    cache_max_item_bytes: int = 8_000_000
     validate_timeout: float = 20.0
     validate_memory: int = 1_500_000_000
     update_token: str | None = None

@@ -19,8 +19,10 @@ VALIDATE_TIMEOUT = 5
 
 @pytest.fixture(scope="package")
 def server(built, settings):
+    # Answers over 1 MB are never cached here (the default limit is 8 MB), so that the cache attack's
+    # multi-megabyte answers show that large answers are not kept.
     with running_server(settings.dist_dir, "--workers", "2", "--query-timeout", str(QUERY_TIMEOUT),
-                        "--validate-timeout", str(VALIDATE_TIMEOUT)) as running:
+                        "--validate-timeout", str(VALIDATE_TIMEOUT), "--cache-max-item-bytes", "1000000") as running:
         yield running
 
 

@@ -25,8 +25,9 @@ class ResponseCache:
     rarely wait for each other.
     """
 
-    def __init__(self, max_bytes: int, max_item: int, shards: int = 16):
-        self.max_item = max_item if max_bytes > 0 else 0
+    def __init__(self, max_bytes: int, max_item: int, shards: int = 8):
+        # An answer fits in one shard: the item limit is at most a shard's share of the budget.
+        self.max_item = min(max_item, max_bytes // shards) if max_bytes > 0 else 0
         self._shards = [_Shard(max_bytes // shards) for _ in range(shards)]
         self.hits = 0
 
