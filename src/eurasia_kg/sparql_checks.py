@@ -30,7 +30,7 @@ from .sparql import QueryRejected
 # bounds the nesting before a recursive parser sees the text. Brackets inside IRI-like lexemes are
 # counted anyway, so reading a less-than sign as the start of an IRI can only over-count. As a
 # second line, query workers run the engine on a thread with a stack deep enough for a query of
-# max_query_length nested brackets (see workers.WORKER_STACK_BYTES).
+# max_query_length nested brackets (see worker_process.WORKER_STACK_BYTES).
 _LEXEME = re.compile(
     r'"""(?:[^"\\]|\\.|"(?!""))*"""' r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
     r'|"(?:[^"\\\n\r]|\\.)*"' r"|'(?:[^'\\\n\r]|\\.)*'"
