@@ -435,6 +435,9 @@ def show_graph(page) -> dict:
 def node_point(page, node_id: str) -> tuple[float, float]:
     """Where a node is drawn, in the viewport's coordinates (the graph is scrolled into view first)."""
     page.eval_on_selector(".ekg-graph-canvas", "canvas => canvas.scrollIntoView({block: 'start'})")
+    # cytoscape keeps the container's place on the page and refreshes it on scroll events it handles
+    # later (debounced): have it look again now, and let a frame pass, or a hover can miss the node.
+    page.evaluate("() => new Promise(done => { window.__graphView.resize(); requestAnimationFrame(() => done()); })")
     box = page.locator(".ekg-graph-canvas").bounding_box()
     position = page.evaluate("id => window.__graphView.getElementById(id).renderedPosition()", node_id)
     return box["x"] + position["x"], box["y"] + position["y"]

@@ -347,7 +347,15 @@
                                  minZoom: 0.1, maxZoom: 4});
       this.cy = cy;
       window.__graphView = cy;
-      cy.layout({name: "cose", animate: false, nodeDimensionsIncludeLabels: true, padding: 30, randomize: true,
+      // The same answer is always drawn the same way: cose starts from the nodes on a circle, in the
+      // answer's order, rather than from random places (a user comparing two runs, and the tests, see
+      // one picture).
+      var count = cy.nodes().length, radius = 40 + 12 * count;
+      cy.nodes().positions(function (node, i) {
+        var angle = 2 * Math.PI * i / Math.max(count, 1);
+        return {x: radius * Math.cos(angle), y: radius * Math.sin(angle)};
+      });
+      cy.layout({name: "cose", animate: false, nodeDimensionsIncludeLabels: true, padding: 30, randomize: false,
                  nodeRepulsion: function () { return 9000; }, idealEdgeLength: function () { return 80; },
                  componentSpacing: 60}).run();
       fit(cy, 30, 1.5);
