@@ -17,9 +17,9 @@ install: $(STAMP)
 build: $(STAMP)
 	$(BIN)/eurasia-kg build
 
-# Builds (incrementally), then serves on 127.0.0.1:8000 under waitress.
+# Builds (incrementally), then serves on 127.0.0.1:8000 (another port: make serve PORT=8001).
 serve: build
-	$(BIN)/eurasia-kg serve
+	@$(BIN)/eurasia-kg serve $(if $(PORT),--port $(PORT))
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -102,7 +102,7 @@ def remote_endpoint():
 @pytest.fixture(scope="module")
 def strict_app(built, settings, remote_endpoint):
     """Small limits, a 1 s timeout, no response cache, and SERVICE allowed to one endpoint prefix."""
-    app = _make_app(settings, max_rows=3, max_query_length=600, max_body=4000, query_timeout=1.0, cache_size=0,
+    app = _make_app(settings, max_rows=3, max_query_length=600, max_body=4000, query_timeout=1.0, cache_bytes=0,
                     service_allowlist=(remote_endpoint.rsplit("/", 1)[0],))
     yield app
     _close(app)
@@ -110,7 +110,7 @@ def strict_app(built, settings, remote_endpoint):
 
 @pytest.fixture(scope="module")
 def update_app(built, settings):
-    app = _make_app(settings, update_token=TOKEN, cache_size=0)
+    app = _make_app(settings, update_token=TOKEN, cache_bytes=0)
     yield app
     _close(app)
 
@@ -629,12 +629,21 @@ def test_content_security_policy_on_html_pages(client, path):
 
 
 def test_access_log_line_per_request(client, caplog):
+    """One line per request, written by the access log's own thread (so it may come a little later)."""
+    marker = "access-log-marker"
     with caplog.at_level("INFO", logger="eurasia_kg.access"):
-        get(client, ASK_LAVROV)
-        client.get("/id/person/sergei-lavrov")
-    lines = [r.getMessage() for r in caplog.records if r.name == "eurasia_kg.access"]
+        get(client, ASK_LAVROV + f" # {marker}")
+        client.get(f"/id/person/sergei-lavrov?{marker}")
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            lines = [r.getMessage() for r in caplog.records
+                     if r.name == "eurasia_kg.access" and marker in r.getMessage()]
+            if len(lines) >= 2:
+                break
+            time.sleep(0.02)
     assert len(lines) == 2
     assert '"GET /sparql?query=' in lines[0] and " 200 " in lines[0]
+    assert '"GET /id/person/sergei-lavrov?' in lines[1]
 
 
 # --- metrics --------------------------------------------------------------------------------------
@@ -692,10 +701,12 @@ def test_timeout_stops_the_query_while_others_get_answers(strict_app, kg):
     assert all(answer == (200, [(str(people),)]) for answer in during)
     assert _metric(client, "ekg_query_timeouts_total") == timeouts_before + 1
 
+    # The killed worker was replaced: every live worker is free again, and at least `workers` of them.
     deadline = time.monotonic() + 60
-    while pool.idle_workers() < 2 and time.monotonic() < deadline:
+    while not (pool.idle_workers() >= 2 and pool.idle_workers() == pool.live_workers()) \
+            and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert pool.idle_workers() == 2 and pool.live_workers() == 2
+    assert pool.idle_workers() >= 2 and pool.idle_workers() == pool.live_workers()
     results = []
     threads = [threading.Thread(target=lambda: results.append(get(strict_app.test_client(), COUNT_PEOPLE, "text/csv")))
                for _ in range(4)]
@@ -731,3 +742,94 @@ def test_rdflib_engine_gives_the_same_rows(built, settings, client, kg, remote_e
         assert len(_FakeEndpoint.hits) == hits
     finally:
         _close(rdflib_app)
+
+
+# --- HEAD, negotiation errors, truncation in the body, TriG documents -----------------------------
+
+SAMPLES = {"rest": "person/sergei-lavrov", "name": "eurasia-kg.ttl", "fmt": "csv", "filename": "ui.js"}
+
+
+def _sample_path(rule) -> str | None:
+    path = rule.rule
+    for argument in rule.arguments:
+        if argument not in SAMPLES:
+            return None
+        path = path.replace(f"<{argument}>", SAMPLES[argument]).replace(f"<path:{argument}>", SAMPLES[argument])
+    return path
+
+
+def test_head_answers_every_get_route_as_get_does(app):
+    client = app.test_client()
+    paths = sorted({p for rule in app.url_map.iter_rules() if "GET" in rule.methods
+                    if (p := _sample_path(rule)) is not None})
+    paths.append("/sparql?" + urlencode({"query": ASK_LAVROV}))
+    assert len(paths) > 15
+    for path in paths:
+        got, head = client.get(path), client.head(path)
+        assert head.status_code == got.status_code, path
+        assert head.headers.get("Content-Type") == got.headers.get("Content-Type"), path
+        assert head.get_data() == b"", path
+
+
+def test_406_carries_vary_accept(client):
+    for response in (get(client, PEOPLE, "image/png"), client.get("/id/person/sergei-lavrov", headers={"Accept":
+                                                                                                      "image/png"})):
+        assert response.status_code == 406
+        assert "Accept" in response.headers["Vary"]
+
+
+@pytest.mark.parametrize("value", ["png", "application/nonsense", "json-but-not-quite"])
+def test_unknown_format_parameter_is_400(client, value):
+    response = client.get("/sparql?" + urlencode({"query": PEOPLE, "format": value}))
+    assert response.status_code == 400
+    assert "unknown format" in response.get_data(as_text=True)
+
+
+def test_truncation_is_said_inside_json_and_xml_bodies(strict_app):
+    client = strict_app.test_client()
+    body = json.loads(get(client, PEOPLE, "application/sparql-results+json").get_data())
+    assert body["truncated"] is True
+    assert body["head"]["link"] == ["https://w3id.org/eurasia-kg/ontology#resultTruncated"]
+    assert len(body["results"]["bindings"]) == 3
+    root = ET.fromstring(get(client, PEOPLE, "application/sparql-results+xml").get_data())
+    assert [link.get("href") for link in root.iter(f"{SRX}link")] == [
+        "https://w3id.org/eurasia-kg/ontology#resultTruncated"]
+    parsed = ox.parse_query_results(get(client, PEOPLE, "application/sparql-results+xml").get_data(),
+                                    format=ox.QueryResultsFormat.XML)
+    assert len(list(parsed)) == 3  # still valid SPARQL XML
+    untruncated = json.loads(get(client, PEOPLE + " LIMIT 2", "application/sparql-results+json").get_data())
+    assert "truncated" not in untruncated and "link" not in untruncated["head"]
+
+
+@pytest.mark.parametrize("path", ["/.well-known/void", "/ontology"])
+def test_trig_documents_put_their_triples_in_the_default_graph(client, path):
+    turtle = client.get(path, headers={"Accept": "text/turtle"})
+    trig = client.get(path, headers={"Accept": "application/trig"})
+    assert trig.status_code == 200 and trig.mimetype == "application/trig"
+    quads = list(ox.parse(trig.get_data(), format=ox.RdfFormat.TRIG))
+    assert quads and all(isinstance(q.graph_name, ox.DefaultGraph) for q in quads)
+    dataset = Dataset()
+    dataset.parse(data=trig.get_data(), format="trig")
+    assert len(dataset.default_graph) == len(quads)
+    assert isomorphic(Graph().parse(data=turtle.get_data(), format="turtle"),
+                      Graph().parse(data=trig.get_data(), format="trig"))
+
+
+def test_the_front_cache_replays_the_same_answer(app):
+    client = app.test_client()
+    query = PEOPLE + " # front-cache-test"
+    hits = _metric(client, "ekg_cache_hits_total")
+    first = get(client, query, "application/sparql-results+json")
+    second = get(client, query, "application/sparql-results+json")
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert second.get_data() == first.get_data() and second.headers["ETag"] == first.headers["ETag"]
+    assert second.headers["Content-Type"] == first.headers["Content-Type"]
+    assert _metric(client, "ekg_cache_hits_total") == hits + 1
+    other_format = get(client, query, "text/csv")  # another Accept: not the cached answer
+    assert other_format.mimetype == "text/csv"
+    assert _metric(client, "ekg_cache_hits_total") == hits + 1
+    conditional = client.get("/sparql?" + urlencode({"query": query}), headers={
+        "Accept": "application/sparql-results+json", "If-None-Match": first.headers["ETag"]})
+    assert conditional.status_code == 304
+    head = client.head("/sparql?" + urlencode({"query": query}), headers={"Accept": "application/sparql-results+json"})
+    assert head.status_code == 200 and head.get_data() == b""

@@ -155,7 +155,7 @@ def w3c_dist(manifest, tmp_path_factory) -> Path:
 
 
 def _app(dist: Path, **settings):
-    app = create_app(Settings(root=ROOT, dist=dist, workers=1, union_default_graph=False, cache_size=0, **settings))
+    app = create_app(Settings(root=ROOT, dist=dist, workers=1, union_default_graph=False, cache_bytes=0, **settings))
     app.config["TESTING"] = True
     return app
 

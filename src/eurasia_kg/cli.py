@@ -140,13 +140,15 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings_from(args)
-    from .server import serve
+    from .server import PortBusy, serve
 
     try:
         serve(settings)
-    except (FileNotFoundError, DatasetError) as exc:
+    except (FileNotFoundError, DatasetError, PortBusy, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR
+    except KeyboardInterrupt:  # Ctrl-C: the workers are stopped on the way out; no traceback
+        print("stopped", file=sys.stderr)
     return EXIT_OK
 
 

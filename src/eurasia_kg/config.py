@@ -123,10 +123,27 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("query_timeout", 30.0, "float", "serve", "Seconds a query may run before it is stopped with a 503."),
     Setting("max_rows", 10000, "int", "serve", "Most result rows (or triples) a query returns; more are cut off."),
     Setting("max_query_length", 20000, "int", "serve", "Longest query text accepted, in characters (longer: 400)."),
-    Setting("max_body", 2_000_000, "int", "serve", "Largest request body accepted, in bytes (larger: 413)."),
-    Setting("workers", 2, "int", "serve", "Query worker processes (each can be stopped on timeout)."),
-    Setting("threads", 8, "int", "serve", "Threads of the WSGI server (waitress)."),
-    Setting("cache_size", 1024, "int", "serve", "Query results kept in the response cache (0 turns it off)."),
+    Setting("max_depth", 100, "int", "serve",
+            "Deepest nesting of brackets accepted in a query, an update or JSON-LD sent to /validate (deeper: 400)."),
+    Setting("max_body", 2_000_000, "int", "serve",
+            "Largest request body accepted, in bytes (larger: 413, before the body is read)."),
+    Setting("workers", 2, "int", "serve",
+            "Query worker processes kept free for cheap calls (each can be stopped on timeout)."),
+    Setting("slow_query_seconds", 0.5, "float", "serve",
+            "A call running longer is slow: a worker is started in its place, so cheap calls keep answering."),
+    Setting("max_slow_queries", 4, "int", "serve", "Slow queries running at once (more: 503 with Retry-After)."),
+    Setting("max_slow_per_client", 2, "int", "serve",
+            "Slow queries running at once from one client address (more: 503 with Retry-After)."),
+    Setting("queue_limit", 64, "int", "serve", "Requests waiting for a worker at once (more: 503 with Retry-After)."),
+    Setting("threads", 16, "int", "serve", "Threads of the HTTP server that run the application."),
+    Setting("http_server", "granian", "str", "serve",
+            "HTTP server: granian (default, fastest in bench/bench_endpoint.py), gunicorn or waitress."),
+    Setting("cache_bytes", 64_000_000, "int", "serve", "Bytes of answers kept in the response cache (0 turns it off)."),
+    Setting("cache_max_item_bytes", 8_000_000, "int", "serve",
+            "Answers larger than this are never cached (a network view of thousands of people is a few MB)."),
+    Setting("validate_timeout", 20.0, "float", "serve", "Seconds /validate may run before it is stopped (503)."),
+    Setting("validate_memory", 1_500_000_000, "int", "serve",
+            "Bytes of resident memory the /validate worker may use while validating (more: 413)."),
     Setting("update_token", None, "str", "serve", "Bearer token that turns /update on (off when unset)."),
     Setting("service_allowlist", (), "strs", "serve",
             "Endpoint IRI prefixes that SERVICE may call (none by default: SERVICE is refused)."),
@@ -161,10 +178,19 @@ class Settings:
     query_timeout: float = 30.0
     max_rows: int = 10000
     max_query_length: int = 20000
+    max_depth: int = 100
     max_body: int = 2_000_000
     workers: int = 2
-    threads: int = 8
-    cache_size: int = 1024
+    slow_query_seconds: float = 0.5
+    max_slow_queries: int = 4
+    max_slow_per_client: int = 2
+    queue_limit: int = 64
+    threads: int = 16
+    http_server: str = "granian"
+    cache_bytes: int = 64_000_000
+    cache_max_item_bytes: int = 8_000_000
+    validate_timeout: float = 20.0
+    validate_memory: int = 1_500_000_000
     update_token: str | None = None
     service_allowlist: tuple[str, ...] = ()
     store: str | None = None

@@ -28,7 +28,7 @@ RESULT_FORMATS: tuple[Format, ...] = (
 )
 # CONSTRUCT and DESCRIBE results, and Linked Data documents.
 GRAPH_FORMATS: tuple[Format, ...] = (
-    Format("ttl", "text/turtle", "turtle", ".ttl", ("application/turtle", "application/x-turtle")),
+    Format("ttl", "text/turtle", "turtle", ".ttl", ("application/turtle", "application/x-turtle", "n3", "text/n3")),
     Format("nt", "application/n-triples", "nt", ".nt", ("ntriples", "n-triples", "text/plain")),
     Format("jsonld", "application/ld+json", "json-ld", ".jsonld", ("json", "application/json")),
     Format("rdfxml", "application/rdf+xml", "xml", ".rdf", ("rdf+xml", "rdf/xml", "rdf", "application/xml")),
@@ -48,6 +48,14 @@ ALIASES: dict[str, str] = {
 }
 
 
+class UnknownFormat(Exception):
+    """A ?format= value that names no format this server writes."""
+
+    def __init__(self, value: str, formats: tuple[Format, ...]):
+        names = sorted({f.key for f in formats})
+        super().__init__(f"unknown format {value!r}; this server writes " + ", ".join(names))
+
+
 class NotAcceptable(Exception):
     def __init__(self, offered: tuple[Format, ...]):
         self.offered = offered
@@ -63,16 +71,34 @@ def by_key(formats: tuple[Format, ...], key: str) -> Format | None:
     return None
 
 
+def check_format_values(values: list[str] | tuple[str, ...], *tables: tuple[Format, ...]) -> None:
+    """Refuse a ?format= value that names no format of any of these tables (UnknownFormat)."""
+    every = tuple(f for table in tables for f in table)
+    for value in values:
+        if value and not any(by_key(every, item) for item in value.split(",")):
+            raise UnknownFormat(value, every)
+
+
+def negotiate_or_none(accept_header: str | None, formats: tuple[Format, ...],
+                      format_param: str | list[str] | tuple[str, ...] | None = None) -> Format | None:
+    try:
+        return negotiate(accept_header, formats, format_param)
+    except NotAcceptable:
+        return None
+
+
 def negotiate(accept_header: str | None, formats: tuple[Format, ...],
               format_param: str | list[str] | tuple[str, ...] | None = None, html: bool = True) -> Format:
     """The format to answer in: an explicit ?format= wins, then the Accept header (q-values honoured).
 
-    ``format_param`` may hold several values (SPARQLWrapper sends two spellings); the first one that
-    names a format on offer wins. A value that names none is not an error: the non-standard
-    parameter is then ignored and the Accept header decides.
+    ``format_param`` may hold several values, each maybe a comma-separated list (SPARQLWrapper sends
+    "application/ld+json,application/x-json+ld"); the first item that names a format on offer wins.
+    Items that name none are passed over here (the web layer refuses a value none of whose items
+    names a format of any kind: ``check_format_values``), and the Accept header decides.
     """
     offered = formats if html else tuple(f for f in formats if f.key != "html")
     values = [format_param] if isinstance(format_param, str) else list(format_param or ())
+    values = [item for value in values for item in value.split(",")]
     for value in values:
         fmt = by_key(offered, value) if value else None
         if fmt is not None:

@@ -1,11 +1,14 @@
-"""Prometheus metrics at /metrics: requests, latency, timeouts and errors."""
+"""Prometheus metrics at /metrics: requests, latency, timeouts, errors, the cache and the workers.
+
+Served by the web process itself, never by a worker, so it answers while every worker is busy.
+"""
 
 from __future__ import annotations
 
 import time
 
 from flask import Blueprint, Flask, Response, g, request
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 bp = Blueprint("metrics", __name__)
 
@@ -24,6 +27,18 @@ class Metrics:
                               registry=self.registry)
         self.cache_hits = Counter("ekg_cache_hits_total", "Responses served from the response cache.",
                                   registry=self.registry)
+        self.cache_bytes = Gauge("ekg_cache_bytes", "Bytes of answers held by the response cache.",
+                                 registry=self.registry)
+        self.workers = Gauge("ekg_query_workers", "Query worker processes, by state.", ["state"],
+                             registry=self.registry)
+        self.slow = Gauge("ekg_slow_queries", "Queries running past slow_query_seconds.", registry=self.registry)
+
+    def watch(self, state) -> None:
+        """Gauges read from the application's state when /metrics is scraped."""
+        self.cache_bytes.set_function(lambda: state.cache.bytes)
+        self.workers.labels("live").set_function(state.pool.live_workers)
+        self.workers.labels("idle").set_function(state.pool.idle_workers)
+        self.slow.set_function(state.pool.slow_calls)
 
 
 def current() -> Metrics:
@@ -34,6 +49,7 @@ def current() -> Metrics:
 
 def install(app: Flask) -> None:
     app.extensions["ekg_metrics"] = Metrics()
+    app.extensions["ekg_metrics"].watch(app.extensions["ekg"])
     app.register_blueprint(bp)
 
     @app.before_request

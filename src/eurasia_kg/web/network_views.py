@@ -15,7 +15,7 @@
 Above ``network_service.LARGE_GRAPH`` nodes the page draws with sigma.js and graphology (WebGL, vendored).
 
 The network is built in a query worker by ``eurasia_kg.network_service`` (through
-``KnowledgeService.run_plugin``) from the SPARQL queries in queries/network/, exactly as
+``KnowledgeService.network``) from the SPARQL queries in queries/network/, exactly as
 ``eurasia-kg network`` builds it. Bad input is a 400 whose message lists the accepted values.
 """
 
@@ -38,7 +38,6 @@ CYTOSCAPE_VERSION = "3.34.4"
 CYTOSCAPE_JS = f"vendor/cytoscape-{CYTOSCAPE_VERSION}.min.js"
 SIGMA_JS = "vendor/sigma-3.0.3.min.js"
 GRAPHOLOGY_JS = "vendor/graphology-0.26.0.umd.min.js"
-PLUGIN = "eurasia_kg.network_service:"
 
 
 @bp.app_context_processor
@@ -64,8 +63,7 @@ def _call(function: str, params: dict, key: tuple):
         return cached
     params = {**params, "queries_dir": str(app_state.settings.queries_dir / "network")}
     try:
-        answer = app_state.pool.call("run_plugin", PLUGIN + function, params,
-                                     timeout=app_state.settings.query_timeout)
+        answer = app_state.call("network", function, params)
     except ServiceError as exc:
         return error(STATUS.get(exc.kind, 400), exc.message)
     except (CallTimeout, Busy) as exc:

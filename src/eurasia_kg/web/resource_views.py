@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pyoxigraph as ox
 from flask import Blueprint, Response, abort, render_template, request, send_from_directory, url_for
 from rdflib import Graph
 
-from .. import jsonld, negotiation, ontology_doc
+from .. import jsonld, negotiation, ontology_doc, sparql
 from ..config import ID_BASE, ONTOLOGY_NS
 from ..service import ServiceError
 from ..workers import Busy, CallTimeout, WorkerFailed
@@ -21,7 +22,7 @@ IDENTIFIER_EVIDENCE = ONTOLOGY_NS + "identifierEvidence"
 
 def _call(method: str, *args):
     app_state = state()
-    return app_state.pool.call(method, *args, timeout=app_state.settings.query_timeout)
+    return app_state.call(method, *args)
 
 
 @bp.get("/id/<path:rest>")
@@ -93,7 +94,8 @@ def _dist_file(name: str) -> Path:
 
 
 def _rdf_document(path: Path, default_key: str = "ttl") -> Response:
-    """Serve a built RDF file in the negotiated format, converting with rdflib when needed."""
+    """Serve a built RDF file in the negotiated format, converting with pyoxigraph when needed (its
+    triples are the default graph of a TriG answer)."""
     try:
         fmt = negotiation.negotiate(request.headers.get("Accept"), negotiation.GRAPH_FORMATS,
                                     request.args.get("format"), html=False)
@@ -104,8 +106,8 @@ def _rdf_document(path: Path, default_key: str = "ttl") -> Response:
     elif fmt.key == "jsonld":
         response = Response(_compact(Graph().parse(path)), mimetype=jsonld.MEDIA_TYPE)
     else:
-        graph = Graph().parse(path)
-        response = Response(graph.serialize(format=fmt.engine_name, encoding="utf-8"), mimetype=fmt.media_type)
+        triples = [quad.triple for quad in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE)]
+        response = Response(sparql.write_graph(triples, fmt.key), mimetype=fmt.media_type)
     response.headers["Vary"] = "Accept"
     return response
 

@@ -5,29 +5,20 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass, field
 
+import pyoxigraph as ox
 from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, url_for
-from rdflib import BNode, Graph, Literal, Namespace, URIRef
-from rdflib.namespace import RDF
 from werkzeug.datastructures import MultiDict
 
 from .. import negotiation
-from ..service import Answer, ServiceError
-from ..workers import Busy, CallTimeout, WorkerFailed
-from . import metrics, state
+from ..service import Answer
+from ..sparql import write_graph
+from . import STATUS, error, state
+from .front import CACHEABLE
 
 bp = Blueprint("sparql", __name__)
-SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 FORM = "application/x-www-form-urlencoded"
 QUERY_BODY = "application/sparql-query"
 UPDATE_BODY = "application/sparql-update"
-
-STATUS = {"rejected": 400, "not-acceptable": 406, "not-found": 404}
-
-
-def error(status: int, message: str) -> Response:
-    """Plain-text errors, as Fuseki and Oxigraph give them: the parser's message, unchanged."""
-    return Response(message + "\n", status=status, mimetype="text/plain")
-
 
 def _one(values: list[str], name: str) -> str | None | Response:
     if len(values) > 1:
@@ -81,7 +72,7 @@ def _request_operation() -> Operation | Response:
     """The operation of a /sparql or /update request, or the error response for a malformed one."""
     args = request.args
     operation = Operation()
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         refused = _parameters(args, operation)
         return refused or _datasets(operation, args)
     mimetype = request.mimetype
@@ -114,7 +105,7 @@ def sparql() -> Response:
     if operation.update is not None:
         return error(400, "SPARQL Update is not accepted at the query endpoint; send it to /update")
     if operation.query is None:
-        if request.method == "GET" and set(request.args) <= {"format"}:
+        if request.method in ("GET", "HEAD") and set(request.args) <= {"format"}:
             return service_description()
         return error(400, "missing 'query' parameter")
     if operation.using or operation.using_named:
@@ -124,40 +115,37 @@ def sparql() -> Response:
 
 
 def run_query(query: str, defaults: list[str], named: list[str]) -> Response:
+    """The one query path: negotiate once, answer from a worker, write the response (which the front
+    cache, web.front.FrontCache, may then replay)."""
     app_state = state()
     accept = request.headers.get("Accept")
     format_param = tuple(request.args.getlist("format"))
-    every_format = negotiation.RESULT_FORMATS + negotiation.GRAPH_FORMATS
-    try:  # refuse an unmeetable Accept before running the query
-        negotiation.negotiate(accept, every_format, format_param)
-    except negotiation.NotAcceptable:
-        return error(406, "no acceptable format; SPARQL results are available as "
-                     + ", ".join(sorted({f.media_type for f in every_format})))
-    base_iri = request.base_url
-    key = ("sparql", query, accept, format_param, tuple(defaults), tuple(named), base_iri)
+    negotiation.check_format_values(format_param, negotiation.RESULT_FORMATS, negotiation.GRAPH_FORMATS)
+    # Negotiated here, once: the worker writes the form it finds (results or a graph) in its format.
+    result_format = negotiation.negotiate_or_none(accept, negotiation.RESULT_FORMATS, format_param)
+    graph_format = negotiation.negotiate_or_none(accept, negotiation.GRAPH_FORMATS, format_param)
+    if result_format is None and graph_format is None:
+        raise negotiation.NotAcceptable(tuple({f.media_type: f for f in negotiation.RESULT_FORMATS
+                                               + negotiation.GRAPH_FORMATS}.values()))
+    formats = (result_format.key if result_format else None, graph_format.key if graph_format else None)
+    base_iri = _base_url()
+    key = ("sparql", query, formats, tuple(defaults), tuple(named), base_iri)
     etag = app_state.etag_for(*key)
     cacheable = request.method in ("GET", "HEAD")
     if cacheable and etag_matches(etag):
         return _not_modified(etag)
-    cached = app_state.cache.get(key)
-    if cached is not None:
-        metrics.current().cache_hits.inc()
-        answer = cached
-    else:
-        try:
-            answer = app_state.pool.call("query", query, accept, format_param, defaults or None, named or None,
-                                         base_iri=base_iri, timeout=app_state.settings.query_timeout)
-        except ServiceError as exc:
-            return error(STATUS[exc.kind], exc.message)
-        except CallTimeout as exc:
-            metrics.current().timeouts.inc()
-            return error(503, f"query timeout: {exc}")
-        except Busy as exc:
-            return error(503, str(exc))
-        except WorkerFailed as exc:
-            return error(500, f"query failed: {exc}")
-        app_state.cache.put(key, answer)
+    answer = app_state.call("query", query, *formats, defaults or None, named or None, base_iri=base_iri)
+    if cacheable and answer.format_key != "html":
+        request.environ[CACHEABLE] = True  # the front cache may replay it to the same request
     return _respond(answer, etag, cacheable, query)
+
+
+def _base_url() -> str:
+    """The endpoint's URL, the base of relative IRIs in a query: request.base_url without werkzeug's
+    IRI decoding of the path, which is ours and plain ASCII."""
+    environ = request.environ
+    host = environ.get("HTTP_HOST") or f"{environ.get('SERVER_NAME', 'localhost')}:{environ.get('SERVER_PORT', '80')}"
+    return f"{environ.get('wsgi.url_scheme', 'http')}://{host}{environ.get('SCRIPT_NAME', '')}{request.path}"
 
 
 def _respond(answer: Answer, etag: str, cacheable: bool, query: str) -> Response:
@@ -168,18 +156,19 @@ def _respond(answer: Answer, etag: str, cacheable: bool, query: str) -> Response
         response = Response(body, mimetype="text/html")
     else:
         response = Response(answer.body, mimetype=answer.media_type)
-    response.headers["Vary"] = "Accept"
+    headers = response.headers
+    headers["Vary"] = "Accept"
     if answer.truncated:
-        response.headers["X-Result-Truncated"] = f"true; limit={app_state.settings.max_rows}"
-    response.headers["ETag"] = etag
-    response.headers["Last-Modified"] = app_state.last_modified_http
-    response.headers["Cache-Control"] = "public, max-age=60" if cacheable else "no-store"
+        headers["X-Result-Truncated"] = f"true; limit={app_state.settings.max_rows}"
+    headers["ETag"] = etag
+    headers["Last-Modified"] = app_state.last_modified_http
+    headers["Cache-Control"] = "public, max-age=60" if cacheable else "no-store"
     return response
 
 
 def etag_matches(etag: str) -> bool:
     """Whether If-None-Match names ``etag`` (a quoted tag, as sent in ETag), by weak comparison (RFC 9110)."""
-    return request.if_none_match.contains_weak(etag.strip('"'))
+    return "If-None-Match" in request.headers and request.if_none_match.contains_weak(etag.strip('"'))
 
 
 def _not_modified(etag: str) -> Response:
@@ -195,43 +184,44 @@ def _download_formats(kind: str) -> list[negotiation.Format]:
     return [f for f in formats if f.key != "html"]
 
 
+SD_NS = "http://www.w3.org/ns/sparql-service-description#"
+RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+
+
 def service_description() -> Response:
     """A W3C SPARQL 1.1 Service Description of this endpoint, in the negotiated RDF format."""
     app_state = state()
-    accept = request.headers.get("Accept") or ""
-    try:
-        fmt = negotiation.negotiate(accept, negotiation.GRAPH_FORMATS, request.args.getlist("format"))
-    except negotiation.NotAcceptable as exc:
-        return error(406, str(exc))
+    format_param = request.args.getlist("format")
+    negotiation.check_format_values(format_param, negotiation.GRAPH_FORMATS, negotiation.RESULT_FORMATS)
+    fmt = negotiation.negotiate(request.headers.get("Accept") or "", negotiation.GRAPH_FORMATS, format_param)
     if fmt.key == "html":
         return redirect(url_for("ui.index"))
-    graph = Graph()
-    graph.bind("sd", SD)
-    service = URIRef(request.base_url)
-    graph.add((service, RDF.type, SD.Service))
-    graph.add((service, SD.endpoint, service))
-    graph.add((service, SD.supportedLanguage, SD.SPARQL11Query))
+
+    def sd(name: str) -> ox.NamedNode:
+        return ox.NamedNode(SD_NS + name)
+
+    service = ox.NamedNode(request.base_url)
+    triples = [ox.Triple(service, RDF_TYPE, sd("Service")), ox.Triple(service, sd("endpoint"), service),
+               ox.Triple(service, sd("supportedLanguage"), sd("SPARQL11Query"))]
     if app_state.settings.update_token:  # updates have their own endpoint, described beside this one
-        update_service = URIRef(url_for("sparql.update", _external=True))
-        graph.add((update_service, RDF.type, SD.Service))
-        graph.add((update_service, SD.endpoint, update_service))
-        graph.add((update_service, SD.supportedLanguage, SD.SPARQL11Update))
+        update_service = ox.NamedNode(url_for("sparql.update", _external=True))
+        triples += [ox.Triple(update_service, RDF_TYPE, sd("Service")),
+                    ox.Triple(update_service, sd("endpoint"), update_service),
+                    ox.Triple(update_service, sd("supportedLanguage"), sd("SPARQL11Update"))]
     for f in negotiation.RESULT_FORMATS + negotiation.GRAPH_FORMATS:
         if f.key != "html":
-            graph.add((service, SD.resultFormat, URIRef(_format_iri(f))))
+            triples.append(ox.Triple(service, sd("resultFormat"), ox.NamedNode(_format_iri(f))))
     if app_state.settings.union_default_graph:
-        graph.add((service, SD.feature, SD.UnionDefaultGraph))
-    dataset = BNode()
-    graph.add((service, SD.defaultDataset, dataset))
-    graph.add((dataset, RDF.type, SD.Dataset))
-    default_graph = BNode()
-    graph.add((dataset, SD.defaultGraph, default_graph))
-    graph.add((default_graph, RDF.type, SD.Graph))
-    graph.add((service, URIRef("http://purl.org/dc/terms/description"),
-               Literal("SPARQL endpoint of eurasia-kg; the default graph is the union of the named graphs"
-                       if app_state.settings.union_default_graph else "SPARQL endpoint of eurasia-kg", lang="en")))
-    body = graph.serialize(format=fmt.engine_name, encoding="utf-8")
-    response = Response(body, mimetype=fmt.media_type)
+        triples.append(ox.Triple(service, sd("feature"), sd("UnionDefaultGraph")))
+    dataset, default_graph = ox.BlankNode(), ox.BlankNode()
+    triples += [ox.Triple(service, sd("defaultDataset"), dataset), ox.Triple(dataset, RDF_TYPE, sd("Dataset")),
+                ox.Triple(dataset, sd("defaultGraph"), default_graph),
+                ox.Triple(default_graph, RDF_TYPE, sd("Graph")),
+                ox.Triple(service, ox.NamedNode("http://purl.org/dc/terms/description"),
+                          ox.Literal("SPARQL endpoint of eurasia-kg; the default graph is the union of the named "
+                                     "graphs" if app_state.settings.union_default_graph
+                                     else "SPARQL endpoint of eurasia-kg", language="en"))]
+    response = Response(write_graph(triples, fmt.key), mimetype=fmt.media_type)
     response.headers["Vary"] = "Accept"
     return response
 
@@ -274,25 +264,10 @@ def update() -> Response:
         return error(400, "default-graph-uri and named-graph-uri are query parameters; "
                      "an update takes using-graph-uri and using-named-graph-uri")
     app_state = state()
-    try:
-        app_state.pool.call("update_dataset", operation.update, timeout=app_state.settings.query_timeout,
-                            base_iri=request.base_url, using=operation.using, using_named=operation.using_named)
-    except ServiceError as exc:
-        return error(403 if exc.kind == "forbidden" else STATUS.get(exc.kind, 400), exc.message)
-    except CallTimeout as exc:
-        metrics.current().timeouts.inc()
-        return error(503, f"update timeout: {exc}")
-    except Busy as exc:
-        return error(503, str(exc))
-    except WorkerFailed as exc:
-        return error(500, f"update failed: {exc}")
+    app_state.call("update_dataset", operation.update, base_iri=_base_url(), using=operation.using,
+                   using_named=operation.using_named)
     app_state.observe()  # the update is published: drop answers computed before it
     return Response(status=204)
-
-
-@bp.app_errorhandler(413)
-def too_large(_exc) -> Response:
-    return error(413, f"the request body is larger than {state().settings.max_body} bytes")
 
 
 def not_found_json(message: str) -> Response:
@@ -301,4 +276,4 @@ def not_found_json(message: str) -> Response:
     return response
 
 
-__all__ = ["bp", "abort"]
+__all__ = ["bp", "abort", "error", "STATUS"]

@@ -1,15 +1,18 @@
-"""POST /validate: SHACL validation of the caller's own RDF against the project's shapes."""
+"""POST /validate: SHACL validation of the caller's own RDF against the project's shapes.
+
+The validation runs in a killable worker with a time and a memory limit (validation_service).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from flask import Blueprint, Response, jsonify, render_template, request
-from rdflib import Graph
 
-from .. import loader, negotiation, validation
-from . import state
-from .sparql_views import error
+from .. import negotiation
+from ..service import ServiceError
+from ..workers import CallTimeout
+from . import error, state
 
 bp = Blueprint("validate", __name__)
 
@@ -26,14 +29,15 @@ REPORT_FORMATS = (
 )
 
 
-def _parse_error(fmt: negotiation.Format, exc: loader.DataFileError) -> Response:
+def _parse_error(fmt: negotiation.Format, found: dict) -> Response:
     """400 naming the line (and column) of the parse error, as JSON for JSON clients, else plain text."""
+    line, column = found["line"], found["column"]
     where = ""
-    if exc.line is not None:
-        where = f"line {exc.line}" + (f", column {exc.column}" if exc.column is not None else "") + ": "
-    message = f"cannot parse the data: {where}{exc.message}"
+    if line is not None:
+        where = f"line {line}" + (f", column {column}" if column is not None else "") + ": "
+    message = f"cannot parse the data: {where}{found['parse_error']}"
     if fmt.key == "json":
-        response = jsonify({"error": message, "line": exc.line, "column": exc.column})
+        response = jsonify({"error": message, "line": line, "column": column})
         response.status_code = 400
         return response
     return error(400, message)
@@ -46,10 +50,7 @@ def validate_form() -> Response:
 
 @bp.post("/validate")
 def validate() -> Response:
-    try:
-        fmt = negotiation.negotiate(request.headers.get("Accept"), REPORT_FORMATS, request.args.get("output"))
-    except negotiation.NotAcceptable as exc:
-        return error(406, str(exc))
+    fmt = negotiation.negotiate(request.headers.get("Accept"), REPORT_FORMATS, request.args.get("output"))
     if request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
         upload = request.files.get("file")
         data = upload.read() if upload else request.form.get("data", "").encode()
@@ -62,19 +63,24 @@ def validate() -> Response:
             return error(415, f"unsupported content type {request.mimetype or '(none)'!r}; use one of "
                          + ", ".join(sorted(CONTENT_TYPES)) + ", or give ?format=")
         name = f"request-body{extension or ''}"
-    graph = Graph()
-    # Anchored at the root, so that relative IRIs in the data do not resolve against the server's directory.
-    path = Path("/") / name
-    try:
-        rdflib_fmt, ox_fmt = loader.format_of(path, declared)
-        loader.parse_bytes(graph, data, path, rdflib_fmt, ox_fmt)
-    except loader.DataFileError as exc:
-        return _parse_error(fmt, exc)
     app_state = state()
-    result = validation.validate(graph, app_state.shapes, app_state.ontology)
+    settings = app_state.settings
+    try:
+        result = app_state.validator.call("validate", data, name, declared, fmt.key, client=request.remote_addr or "",
+                                          timeout=settings.validate_timeout)
+    except CallTimeout:
+        return error(503, f"validation ran for more than {settings.validate_timeout:g} s and was stopped; "
+                     "send less data at once", {"Retry-After": "30"})
+    except ServiceError as exc:
+        if exc.kind == "too-large":
+            return error(413, f"validating this data needs more than the {settings.validate_memory // 1_000_000} MB "
+                         "of memory the server allows; send less data at once")
+        raise
+    if "parse_error" in result:
+        return _parse_error(fmt, result)
     if fmt.key == "json":
-        return jsonify({"conforms": result.conforms, "violations": result.violations,
-                        "results": [f.__dict__ for f in result.findings]})
+        return jsonify({"conforms": result["conforms"], "violations": result["violations"],
+                        "results": result["findings"]})
     if fmt.key == "html":
         return Response(render_template("validate.html", result=result), mimetype="text/html")
-    return Response(result.report.serialize(format="turtle", encoding="utf-8"), mimetype="text/turtle")
+    return Response(result["report"], mimetype="text/turtle")
