@@ -48,6 +48,23 @@ def _no_user_data(tmp_path_factory):
         yield
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _buffered_test_clients():
+    """Flask's test client leaves a streamed body (a file sent by send_file) open until the response is
+    closed; tests read whole answers, so let the client read and close every body (warnings are
+    errors here, ResourceWarning included)."""
+    from flask.testing import FlaskClient
+
+    unbuffered = FlaskClient.open
+
+    def buffered_open(self, *args, buffered: bool = True, **kwargs):
+        return unbuffered(self, *args, buffered=buffered, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(FlaskClient, "open", buffered_open)
+        yield
+
+
 @pytest.fixture(scope="session")
 def settings(tmp_path_factory) -> Settings:
     return Settings(root=ROOT, dist=tmp_path_factory.mktemp("dist") / "dist", pylode=False)

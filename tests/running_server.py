@@ -108,6 +108,8 @@ def stop(server: Running) -> None:
             server.process.wait(timeout=5)
     with contextlib.suppress(ProcessLookupError):  # workers left behind, if any
         os.killpg(server.process.pid, signal.SIGKILL)
+    if server.process.stdout is not None:
+        server.process.stdout.close()
 
 
 def wait_until_answering(url: str, timeout: float = 60) -> None:

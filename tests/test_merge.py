@@ -339,6 +339,8 @@ def test_a_sigkill_in_mid_merge_leaves_the_store_as_it_was(seeded, tmp_path):
             child.wait()
     assert child.returncode == -signal.SIGKILL
     assert "merged" not in child.stdout.read()
+    child.stdout.close()
+    child.stderr.close()
     assert unpublished(seeded), "killed in mid-merge: its half-written generation is still on disk"
     assert dump(seeded) == before, "and nobody reads it"
     assert merge.read_sources(ds(seeded).reader()).keys() == {"wikidata-extract"}
@@ -697,5 +699,7 @@ def test_a_kill_during_the_alignment_leaves_neither_the_source_nor_a_stale_align
         if child.poll() is None:
             child.kill()
             child.wait()
+        child.stdout.close()
+        child.stderr.close()
     assert dump(store_dir) == before
     assert merge.read_sources(ds(store_dir).reader()).keys() == {"wikidata-extract"}

@@ -78,6 +78,7 @@ def server(built, settings, tmp_path_factory):
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(timeout=5)
+    process.stdout.close()
 
 
 def _wait_until_answering(url: str) -> None:
