@@ -185,9 +185,9 @@ def remote_path(tmp: Path, store: Path, env: dict, seconds: float) -> dict:
     results: dict = {}
     try:
         wait_for(direct + "?query=ASK%7B%7D")
-        for cache in (0, 1024):
+        for cache in (0, 64_000_000):
             ours = subprocess.Popen([EURASIA_KG, "serve", "--store", direct, "--port", str(ours_port),
-                                     "--cache-size", str(cache), "--query-timeout", "120"],
+                                     "--cache-bytes", str(cache), "--query-timeout", "120"],
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
             try:
                 wait_for(f"http://127.0.0.1:{ours_port}/sparql?query=ASK%7B%7D")

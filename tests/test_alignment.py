@@ -297,6 +297,23 @@ def test_new_entities_are_listed(aligned):
     assert listed == NEW
 
 
+def test_records_that_are_only_typed_are_counted_not_listed():
+    """Regression (issue 8): a source of event records (typed, with no name, identifier or link) made
+    one listed "new entity" per record, which at a million records was most of the merge's time.
+    They are counted; named resources of the same source are still listed, with their types."""
+    record = "https://example.org/events/record/"
+    store = _store_with([(P + "c", RDF_TYPE, EKG + "Person")],
+                        [*((f"{record}{i}", RDF_TYPE, "https://example.org/Event") for i in range(5)),
+                         ("https://example.org/named", RDF_TYPE, "https://schema.org/Person"),
+                         ("https://example.org/named", "http://www.w3.org/2000/01/rdf-schema#label", "Someone")])
+    report = alignment.align(store)
+    assert [(n.iri, n.kind) for n in report.new] == [("https://example.org/named", "person")]
+    assert report.unnamed == {"x": 5}
+    assert "new entities: 1 (and 5 more resources without a name or identifier" in report.text()
+    count = next(iter(store.query(f"SELECT ?n WHERE {{ GRAPH ?g {{ ?r <{EKG}newEntityCount> ?n }} }}")))["n"]
+    assert count.value == "6"
+
+
 # --------------------------------------------------------------------------- querying across
 
 
@@ -354,7 +371,7 @@ def test_the_report_round_trips_through_json(aligned):
     text = report.to_json()
     assert Report.from_json(text) == report
     data = json.loads(text)
-    assert set(data) == {"generated", "sources", "matched", "new", "candidates", "conflicts"}
+    assert set(data) == {"generated", "sources", "matched", "new", "candidates", "conflicts", "unnamed"}
     lavrov = next(m for m in data["matched"] if m["theirs"] == WD + "Q58217")
     assert lavrov["signal"] == "identifier:wikidata" and lavrov["ours"] == P + "sergei-lavrov"
 

@@ -166,6 +166,7 @@ def _combine(reports):
         combined.candidates += report.candidates
         combined.new += report.new
         combined.conflicts += report.conflicts
+        combined.unnamed.update(report.unnamed)
     return combined
 
 

@@ -74,9 +74,9 @@ def align_source(writer: Writer, name: str, h: Heuristics | None = None, conflic
     _drop_source_nodes(writer, name)
     ours = our_entities(writer, h, exclude_source=name)
     our_keys = index_keys(ours)
-    resources, same = source_resources(writer, MERGED_BASE + name, ours, our_keys, h)
+    resources, same, unnamed = source_resources(writer, MERGED_BASE + name, ours, our_keys, h)
     links, candidates, new = match_source(name, resources, same, ours, our_keys, label_index(ours, h), h)
-    report = Report(_now(), [name], links, new, candidates, [])
+    report = Report(_now(), [name], links, new, candidates, [], {name: unnamed} if unnamed else {})
     writer.extend(report_quads(report, GRAPH))
     writer.update(closure_update(name))
     if conflicts:
@@ -112,6 +112,7 @@ def realign_all(writer: Writer, h: Heuristics | None = None) -> Report:
         report.matched += part.matched
         report.candidates += part.candidates
         report.new += part.new
+        report.unnamed.update(part.unnamed)
     report.conflicts = _refresh_conflicts(writer, {m.ours for m in report.matched}, h)
     return report
 

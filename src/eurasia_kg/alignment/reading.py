@@ -116,9 +116,11 @@ def _learned_keys(reader: Reader, h: Heuristics, ours: dict[str, Resource], excl
 
 
 def source_resources(reader: Reader, graph: str, ours: dict[str, Resource], our_keys: dict[Key, set[str]],
-                     h: Heuristics) -> tuple[dict[str, Resource], set[str]]:
-    """The resources one merged source describes, with their labels, types, identifiers and explicit
-    links to ours; and the set of our IRIs the source uses itself."""
+                     h: Heuristics) -> tuple[dict[str, Resource], set[str], int]:
+    """The resources one merged source describes by a name, an identifier or a link, with their
+    labels, types, identifiers and explicit links to ours; the set of our IRIs the source uses
+    itself; and how many other resources it only types (event records and the like, which can match
+    nothing of ours: counted, never materialised, so a source of millions stays cheap)."""
     g = ox.NamedNode(graph)
     found: dict[str, Resource] = {}
 
@@ -128,21 +130,20 @@ def source_resources(reader: Reader, graph: str, ours: dict[str, Resource], our_
     predicates = [row[0].value
                   for row in reader.select(f"SELECT DISTINCT ?p WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")]
     named, literal = ox.NamedNode, ox.Literal
+    typing = []
     for predicate in predicates:
         kind = h.classify_predicate(predicate)
         if kind is None and schema_https(predicate) not in h.see_also:
             continue
+        if kind == "type":
+            typing.append(predicate)  # read last, for the resources found by everything else
+            continue
         quads = reader.quads_for_pattern(None, named(predicate), None, g)
-        if kind in ("label", "type"):  # the bulk of a large source: kept to a tight loop
-            wanted = literal if kind == "label" else named
+        if kind == "label":  # the bulk of a large source: kept to a tight loop
             for quad in quads:
                 s, o = quad.subject, quad.object
-                if isinstance(s, named) and isinstance(o, wanted):
-                    resource = found.get(s.value) or get(s.value)
-                    if kind == "label":
-                        resource.labels.append(o.value)
-                    else:
-                        resource.types.add(o.value)
+                if isinstance(s, named) and isinstance(o, literal):
+                    (found.get(s.value) or get(s.value)).labels.append(o.value)
             continue
         for quad in quads:
             if isinstance(quad.subject, named):
@@ -169,11 +170,21 @@ def source_resources(reader: Reader, graph: str, ours: dict[str, Resource], our_
     for iri, resource in found.items():
         for key in keys_of_iri(iri):
             resource.key(key, "its IRI")
+    only_typed: set[str] = set()
+    for predicate in typing:
+        for quad in reader.quads_for_pattern(None, named(predicate), None, g):
+            s, o = quad.subject, quad.object
+            if isinstance(s, named) and isinstance(o, named):
+                resource = found.get(s.value)
+                if resource is not None:
+                    resource.types.add(o.value)
+                elif s.value not in ours:
+                    only_typed.add(s.value)
     links = ", ".join(f"<{p}>" for p in (*h.link, "http://schema.org/sameAs"))
     same = {row[0].value for row in reader.select(  # our IRIs the source says something about (beyond links)
         f"SELECT DISTINCT ?s WHERE {{ VALUES ?s {{ {values(sorted(ours))} }} GRAPH <{graph}> {{ ?s ?p ?o }} "
         f"FILTER(?p NOT IN ({links})) }}")} if ours else set()
-    return {iri: r for iri, r in found.items() if iri not in ours}, same
+    return {iri: r for iri, r in found.items() if iri not in ours}, same, len(only_typed)
 
 
 def _read_statement(h: Heuristics, get, ours: dict[str, Resource], s: str, predicate: str, kind: str | None,

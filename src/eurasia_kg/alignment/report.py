@@ -111,6 +111,8 @@ class Report:
     new: list[NewEntity] = field(default_factory=list)
     candidates: list[Match] = field(default_factory=list)
     conflicts: list[Conflict] = field(default_factory=list)
+    # Per source: resources it only types (no name, identifier or link), counted and not listed.
+    unnamed: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -133,7 +135,8 @@ class Report:
             matched=[match(m) for m in data["matched"]], new=[NewEntity(**n) for n in data["new"]],
             candidates=[match(m) for m in data["candidates"]],
             conflicts=[Conflict(c["entity"], c["label"], c["property"],
-                                tuple(ConflictValue(**v) for v in c["values"])) for c in data["conflicts"]])
+                                tuple(ConflictValue(**v) for v in c["values"])) for c in data["conflicts"]],
+            unnamed=dict(data.get("unnamed", {})))
 
     @classmethod
     def from_json(cls, text: str) -> Report:
@@ -142,7 +145,8 @@ class Report:
     def for_source(self, name: str) -> Report:
         return Report(self.generated, [name], [m for m in self.matched if m.source == name],
                       [n for n in self.new if n.source == name], [c for c in self.candidates if c.source == name],
-                      [c for c in self.conflicts if any(v.source == name for v in c.values)])
+                      [c for c in self.conflicts if any(v.source == name for v in c.values)],
+                      {name: self.unnamed[name]} if name in self.unnamed else {})
 
     def text(self, limit: int = 50) -> str:
         from ..store import shorten
@@ -156,7 +160,10 @@ class Report:
         lines += cut([f"    {m.source}: {shorten(m.ours)} = {shorten(m.theirs)}"
                       f"{f' {m.theirs_label!r}' if m.theirs_label else ''}  [{', '.join(m.signals)}]"
                       for m in self.matched])
-        lines.append(f"  new entities: {len(self.new)}")
+        unnamed = sum(self.unnamed.values())
+        lines.append(f"  new entities: {len(self.new)}" + (f" (and {unnamed} more resources without a name or "
+                                                          "identifier, such as event records: counted, not listed)"
+                                                          if unnamed else ""))
         lines += cut([f"    {n.source}: {shorten(n.iri)}{f' {n.label!r}' if n.label else ''}"
                       f"{f' ({n.kind})' if n.kind else ''}" for n in self.new])
         lines.append(f"  conflicting values (all kept; none chosen): {len(self.conflicts)}")
@@ -231,7 +238,7 @@ def report_quads(report: Report, graph: ox.NamedNode) -> Iterator[ox.Quad]:
         yield q(node, label, lit(f"Merge report for source {name}", language="en"))
         yield q(node, ekg["alignedBy"], nn(SOURCE_BASE + name))
         yield q(node, generated, now)
-        yield q(node, ekg["newEntityCount"], lit(str(len(new[name])), datatype=integer))
+        yield q(node, ekg["newEntityCount"], lit(str(len(new[name]) + report.unnamed.get(name, 0)), datatype=integer))
         for n in new[name][:RDF_NEW_ENTITIES]:
             yield q(node, ekg["newEntity"], nn(n.iri))
     for c in report.conflicts:
