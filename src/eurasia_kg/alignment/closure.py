@@ -28,6 +28,9 @@ def closure_update(name: str) -> str:
     link = (f"GRAPH <{ALIGNMENT_GRAPH}> {{ ?link a <{ALIGNMENT_LINK}> ; <{EKG}alignedBy> <{source}> ; "
             f"<{EKG}alignedEntity> ?ours ; <{EKG}alignedWith> ?x }} FILTER(?x != ?ours)")
     same = ", ".join(f"<{p}>" for p in SAME)
+    # MINUS, not FILTER NOT EXISTS: ?s is always bound, so they mean the same here, and Oxigraph
+    # evaluates MINUS as one anti-join where NOT EXISTS ran per row (1.1 s against 4 ms with 4,500
+    # statements pointing at linked resources in a 1M-triple source).
     return f"""
 INSERT {{ GRAPH <{aligned}> {{ ?ours <{OWL}sameAs> ?x }} }} WHERE {{ {link} }} ;
 INSERT {{ GRAPH <{aligned}> {{ ?ours ?p ?o2 }} }} WHERE {{
@@ -42,6 +45,6 @@ INSERT {{ GRAPH <{aligned}> {{ ?s ?p ?ours }} }} WHERE {{
   {link}
   GRAPH <{graph}> {{ ?s ?p ?x }}
   FILTER(!sameTerm(?s, ?ours) && !sameTerm(?s, ?x))
-  FILTER NOT EXISTS {{ GRAPH <{ALIGNMENT_GRAPH}> {{ ?other a <{ALIGNMENT_LINK}> ; <{EKG}alignedBy> <{source}> ;
-                                                   <{EKG}alignedWith> ?s }} }}
+  MINUS {{ GRAPH <{ALIGNMENT_GRAPH}> {{ ?other a <{ALIGNMENT_LINK}> ; <{EKG}alignedBy> <{source}> ;
+                                       <{EKG}alignedWith> ?s }} }}
 }}"""
