@@ -18,7 +18,9 @@ Every server answers every query once first (a warm-up that also checks that all
 same number of rows). Then, --repeat times, for each query and each concurrency, each server in
 turn is loaded with that one query for --duration seconds (wrk if installed, else a light Python
 client): the servers are interleaved query by query, so a slow spell of the machine falls on all
-of them. A server's rate for a query is the median over the repeats; a ratio between two servers
+of them, and after each run the bench waits until that server has stopped working (its processes'
+CPU time stops growing), so that work left over from one run cannot slow the next server's. A
+server's rate for a query is the median over the repeats; a ratio between two servers
 is the geometric mean over the queries of the per-query ratios of their rates.
 
 --startup measures the cold start (launch to first answer, median of 3) and the idle memory
@@ -186,6 +188,35 @@ def session_memory(leader: int) -> dict:
                 elif line.startswith("Pss:"):
                     pss += int(line.split()[1]) * 1024
     return {"processes": count, "rss_mib": round(rss / MiB, 1), "pss_mib": round(pss / MiB, 1)}
+
+
+def session_cpu(leader: int) -> float:
+    """CPU seconds (user + system) used so far by every process of the session led by ``leader``."""
+    ticks = 0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                if int(fields[3]) == leader:
+                    ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def settle(server: Server, limit: float = 300.0) -> float:
+    """Wait until the server has stopped working (its session used < 5 % of a core over 0.25 s):
+    a server still running queries the load client gave up on would take the CPU from the next
+    server's run (rdflib-endpoint went on for seconds after each of its windows). Returns the wait."""
+    began = time.perf_counter()
+    if server.process is None:
+        return 0.0
+    before = session_cpu(server.process.pid)
+    while time.perf_counter() - began < limit:
+        time.sleep(0.25)
+        now = session_cpu(server.process.pid)
+        if now - before < 0.0125:
+            break
+        before = now
+    return time.perf_counter() - began
 
 
 def servers(dist: Path, rdflib_workers: int, store: Path | None = None) -> list[Server]:
@@ -500,6 +531,13 @@ def main() -> None:
                             path = query_path(server, text)
                             run = (load_wrk(server, path, concurrency, opts.duration, scratch) if client == "wrk"
                                    else load_python(server, path, concurrency, opts.duration))
+                            if run["requests"] == 0:
+                                # Slower than the window (wrk counts only finished requests): the
+                                # Python client lets each connection finish at least one, so the
+                                # rate is measured, not dropped as zero (which left the slowest
+                                # server's slowest queries out of its ratios and flattered it).
+                                run = load_python(server, path, concurrency, opts.duration)
+                            settle(server)
                             runs[server.name][str(concurrency)][name].append(run["rps"])
                     print(f"   round {round_ + 1}: {name}: " + ", ".join(
                         f"{s.name} {runs[s.name][str(opts.concurrency[-1])][name][-1]:.0f}/s" for s in chosen),
