@@ -8,46 +8,27 @@ the embedded engines, so the web layer can serve a remote store.
 
 from __future__ import annotations
 
-import base64
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
+from .http_client import HttpError, auth_header, request
 from .sparql import Outcome, QueryRejected, collect_outcome
-
-USER_AGENT = "eurasia-kg"
 
 
 class RemoteError(Exception):
     pass
 
 
-def auth_header(auth: str | None) -> dict[str, str]:
-    """``user:password`` for Basic, ``bearer:TOKEN`` for a bearer token."""
-    if not auth:
-        return {}
-    kind, _, secret = auth.partition(":")
-    if kind.lower() == "bearer":
-        return {"Authorization": f"Bearer {secret}"}
-    return {"Authorization": "Basic " + base64.b64encode(auth.encode()).decode()}
-
-
 def _request(url: str, method: str = "GET", data: bytes | None = None, headers: dict | None = None,
              timeout: float = 300) -> tuple[int, str, bytes]:
-    request = urllib.request.Request(url, data=data, method=method,
-                                     headers={"User-Agent": USER_AGENT, **(headers or {})})
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (URL given by the user)
-            return response.status, response.headers.get("Content-Type", ""), response.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.headers.get("Content-Type", "") if exc.headers else "", exc.read()
-    except urllib.error.URLError as exc:
-        raise RemoteError(f"{url}: {exc.reason}") from exc
+        return request(url, method, data, headers, timeout)
+    except HttpError as exc:
+        raise RemoteError(str(exc)) from exc
 
 
 # --- push ------------------------------------------------------------------------------
