@@ -24,6 +24,7 @@ from SPARQLWrapper import CSV, JSON, RDFXML, TURTLE, SPARQLWrapper
 from eurasia_kg.config import ID_BASE, PREFIXES
 
 from .conftest import ROOT
+from .running_server import wait_until_answering
 
 EKG = Namespace("https://w3id.org/eurasia-kg/ontology#")
 FOAF = Namespace(PREFIXES["foaf"])
@@ -70,7 +71,7 @@ def server(built, settings, tmp_path_factory):
         pytest.fail("the server did not say it was ready:\n" + "".join(log))
     base = f"http://127.0.0.1:{port}"
     # It said so; now it must answer.
-    _wait_until_answering(base + "/sparql")
+    wait_until_answering(base + "/sparql", timeout=30)
     yield {"base": base, "port": port, "ready_line": match.group(0), "process": process, "log": log}
     process.terminate()
     try:
@@ -79,19 +80,6 @@ def server(built, settings, tmp_path_factory):
         process.kill()
         process.wait(timeout=5)
     process.stdout.close()
-
-
-def _wait_until_answering(url: str) -> None:
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=5) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError):
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
 
 
 def _endpoint(server, return_format: str, method: str = "GET") -> SPARQLWrapper:

@@ -211,35 +211,32 @@ def _only_prologue(text: str) -> bool:
     return not re.sub(r"(?is)\s*(PREFIX\s+[\w.-]*:\s*<[^>]*>|BASE\s*<[^>]*>|#[^\n]*)", "", text).strip()
 
 
-def _unclosed_string(query: str) -> int | None:
-    """Where a string starts that is never closed (strings, IRIs and comments before it skipped)."""
+def _outside_literals(query: str):
+    """(offset, character) of every character outside complete strings, IRIs and comments (those
+    SKIP matches), in order; an unclosed string's opening quote is yielded like any character."""
     at = 0
     while at < len(query):
         skipped = SKIP.match(query, at)
         if skipped:
             at = skipped.end()
             continue
-        if OPEN_QUOTE.match(query, at):
-            return at
+        yield at, query[at]
         at += 1
-    return None
+
+
+def _unclosed_string(query: str) -> int | None:
+    """Where a string starts that is never closed (strings, IRIs and comments before it skipped)."""
+    return next((at for at, _ in _outside_literals(query) if OPEN_QUOTE.match(query, at)), None)
 
 
 def _unbalanced(query: str) -> tuple[int, str] | None:
     """The first bracket without its partner: an unclosed opener (its offset) or a stray closer."""
     stack: list[tuple[int, str]] = []
-    at = 0
-    while at < len(query):
-        skipped = SKIP.match(query, at)
-        if skipped:
-            at = skipped.end()
-            continue
-        char = query[at]
+    for at, char in _outside_literals(query):
         if char in BRACKETS:
             stack.append((at, char))
         elif char in CLOSERS:
             if not stack or stack[-1][1] != CLOSERS[char]:
                 return at, char
             stack.pop()
-        at += 1
     return stack[-1] if stack else None
